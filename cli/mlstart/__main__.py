@@ -1,0 +1,5 @@
+"""Allow ``python -m mlstart``."""
+
+from mlstart.cli import main
+
+main()

@@ -1,0 +1,78 @@
+"""The ``mlstart`` command line: a thin typer layer over :mod:`mlstart.core`.
+
+Errors are mapped to exit codes in one place, :func:`main`: every
+:class:`~mlstart.errors.MlstartError` becomes one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import click
+import typer
+
+from mlstart import __version__
+from mlstart.commands.new import new
+from mlstart.commands.output import echo_error
+from mlstart.errors import MlstartError
+
+DEBUG_ENV_VAR = "MLSTART_DEBUG"
+
+app = typer.Typer(
+    name="mlstart",
+    help="Start, run and decommission reproducible ML projects.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command(no_args_is_help=True)(new)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlstart {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_show_version,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Start, run and decommission reproducible ML projects."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line and exit with its status; the only place errors are mapped."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        status = app(args=args, prog_name="mlstart", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        status = error.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        echo_error("interrupted; nothing was written")
+        status = 130
+    except MlstartError as error:
+        echo_error(str(error))
+        status = error.exit_code
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV_VAR):
+            raise
+        echo_error(
+            f"unexpected {type(error).__name__}: {error} (set {DEBUG_ENV_VAR}=1 for details)"
+        )
+        status = 1
+    sys.exit(status if isinstance(status, int) else 0)

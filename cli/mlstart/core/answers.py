@@ -1,0 +1,84 @@
+"""Answers to the template's questions: from the command line, a file and the machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlstart.errors import InvalidAnswerError, UsageError
+
+
+def parse_data_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    """Turn ``KEY=VALUE`` strings into a dict (the value may contain ``=``).
+
+    Raises:
+        UsageError: If a pair has no ``=`` or an empty key.
+    """
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--data expects KEY=VALUE, got {pair!r}")
+        result[key.strip()] = value
+    return result
+
+
+def load_answers_file(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping of answers (copier's ``_``-prefixed keys are ignored).
+
+    Raises:
+        UsageError: If the file is missing, unreadable or not a mapping.
+    """
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"cannot read answers file {path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise UsageError(f"answers file {path} is not valid YAML: {error}") from error
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise UsageError(f"answers file {path} must hold a mapping of question: answer")
+    return {str(key): value for key, value in content.items() if not str(key).startswith("_")}
+
+
+def check_known(answers: dict[str, Any], known: list[str] | None) -> None:
+    """Refuse answers to questions the template does not ask."""
+    if known is None:
+        return
+    unknown = sorted(set(answers) - set(known))
+    if unknown:
+        raise InvalidAnswerError(
+            f"unknown question(s): {', '.join(unknown)}; the template asks: {', '.join(known)}"
+        )
+
+
+def machine_defaults(today: dt.date | None = None) -> dict[str, str]:
+    """Defaults taken from this machine: git identity, running Python, today's date.
+
+    These are offered as defaults (still asked interactively), unlike ``--data`` answers.
+    """
+    defaults = {
+        "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "snapshot_date": (today or dt.date.today()).isoformat(),
+    }
+    for question, key in (("author_name", "user.name"), ("author_email", "user.email")):
+        if value := _git_config(key):
+            defaults[question] = value
+    return defaults
+
+
+def _git_config(key: str) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "config", "--get", key], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return result.stdout.strip() or None

@@ -1,0 +1,242 @@
+"""``mlstart new``: render the template into a new project, atomically.
+
+The project is rendered into a hidden temporary folder next to its destination, locked
+and committed there, and moved into place only when every step has succeeded. Any
+failure, or Ctrl-C, removes the temporary folder: nothing is left half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlstart import __version__
+from mlstart.core.answers import (
+    check_known,
+    load_answers_file,
+    machine_defaults,
+    parse_data_pairs,
+)
+from mlstart.core.template import TemplateSource, locate_template, question_names
+from mlstart.core.tools import git_initial_commit, uv_lock
+from mlstart.errors import (
+    DestinationError,
+    InvalidAnswerError,
+    MlstartError,
+    TemplateError,
+    ToolMissingError,
+)
+from mlstart.naming import check_package, check_slug, package_from_slug, slugify
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class NewProjectResult:
+    """What ``new_project`` produced.
+
+    Attributes:
+        path: The project directory.
+        answers: The final answers to the template's questions.
+        locked: Whether ``uv.lock`` was written.
+        commit: The initial commit's sha, or None without git.
+        warnings: One line for each step that was skipped or failed without stopping.
+    """
+
+    path: Path
+    answers: dict[str, Any]
+    locked: bool = False
+    commit: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def new_project(
+    name: str,
+    *,
+    output_dir: Path | str = ".",
+    data: dict[str, Any] | Iterable[str] | None = None,
+    answers_file: Path | str | None = None,
+    defaults: bool = False,
+    git: bool = True,
+    lock: bool = True,
+    progress: Progress | None = None,
+) -> NewProjectResult:
+    """Generate a new ML project from the mlstart template.
+
+    Args:
+        name: The human project name, e.g. ``"Credit Risk"``; the directory is its slug.
+        output_dir: The folder to create the project in (created if missing).
+        data: Answers to template questions, as a dict or ``KEY=VALUE`` strings; they
+            override ``answers_file`` and are never asked.
+        answers_file: A YAML file of answers.
+        defaults: Accept the default of every question not answered; without it, questions
+            are asked when standard input is a terminal.
+        git: Create a git repository with an initial commit.
+        lock: Run ``uv lock`` to pin the environment.
+        progress: Called with a short message before each long step.
+
+    Returns:
+        The project's location, answers and what the optional steps did.
+
+    Raises:
+        MlstartError: On invalid answers, an existing destination, or a failed step.
+    """
+    report = progress or (lambda _message: None)
+    answers = _collect_answers(name, data, answers_file)
+    source = locate_template()
+    check_known(answers, question_names(source))
+
+    slug = str(answers.get("project_slug") or slugify(name))
+    check_slug(slug)
+    check_package(str(answers.get("package_name") or package_from_slug(slug)))
+
+    parent = Path(output_dir).expanduser().absolute()
+    destination = parent / slug
+    _check_destination(destination)
+    created_parents = _make_parents(parent)
+
+    interactive = not defaults and sys.stdin.isatty()
+    staging = Path(tempfile.mkdtemp(prefix=f".{slug}.mlstart-", dir=parent))
+    try:
+        report(f"Rendering the template into {destination}")
+        final_answers = _render(source, staging, answers, interactive=interactive)
+        result = NewProjectResult(path=destination, answers=final_answers)
+        if lock:
+            report("Locking dependencies with uv (pyproject.toml -> uv.lock)")
+            try:
+                uv_lock(staging)
+                result.locked = True
+            except MlstartError as error:
+                result.warnings.append(
+                    f"uv lock failed ({error}); the project will lock on its first `uv sync`"
+                )
+        if git:
+            report("Creating the git repository and the initial commit")
+            try:
+                result.commit = git_initial_commit(
+                    staging,
+                    author_name=str(final_answers["author_name"]),
+                    author_email=str(final_answers["author_email"]),
+                    message=f"Initial commit from mlstart {__version__}",
+                )
+            except ToolMissingError as error:
+                result.warnings.append(f"{error}: the project was created without git history")
+        _check_destination(destination)
+        if destination.is_dir():
+            destination.rmdir()
+        staging.chmod(_default_directory_mode())
+        os.replace(staging, destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in created_parents:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return result
+
+
+def _collect_answers(
+    name: str,
+    data: dict[str, Any] | Iterable[str] | None,
+    answers_file: Path | str | None,
+) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    if answers_file is not None:
+        answers.update(load_answers_file(Path(answers_file)))
+    if isinstance(data, dict):
+        answers.update(data)
+    elif data is not None:
+        answers.update(parse_data_pairs(data))
+    if not name.strip():
+        raise InvalidAnswerError("project name must not be empty")
+    answers["project_name"] = name
+    return answers
+
+
+def _check_destination(destination: Path) -> None:
+    if destination.is_symlink() or (destination.exists() and not destination.is_dir()):
+        raise DestinationError(f"{destination} already exists and is not a directory")
+    if destination.is_dir() and any(destination.iterdir()):
+        raise DestinationError(
+            f"{destination} already exists and is not empty; "
+            "choose another project name or --output-dir"
+        )
+
+
+def _make_parents(parent: Path) -> list[Path]:
+    """Create ``parent`` and its missing ancestors; return the topmost one created, if any."""
+    missing = [folder for folder in (parent, *parent.parents) if not folder.exists()]
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DestinationError(f"cannot create {parent}: {error.strerror}") from error
+    if not os.access(parent, os.W_OK):
+        raise DestinationError(f"{parent} is not writable")
+    return missing[-1:]
+
+
+def _render(
+    source: TemplateSource, staging: Path, answers: dict[str, Any], *, interactive: bool
+) -> dict[str, Any]:
+    from copier import run_copy
+    from copier.errors import CopierError
+
+    try:
+        with warnings.catch_warnings():
+            # Copier warns about dirty template checkouts and deprecated helpers; the
+            # user of mlstart can act on neither.
+            warnings.simplefilter("ignore")
+            run_copy(
+                source.src_path,
+                staging,
+                data=answers,
+                user_defaults=machine_defaults(),
+                vcs_ref=source.vcs_ref,
+                defaults=not interactive,
+                overwrite=True,
+                quiet=True,
+                unsafe=False,
+                cleanup_on_error=False,
+            )
+    except ValueError as error:
+        raise InvalidAnswerError(_one_line(error)) from error
+    except CopierError as error:
+        raise TemplateError(f"cannot render the template: {_one_line(error)}") from error
+    return _finish_answers_file(staging / ANSWERS_FILE, source)
+
+
+def _finish_answers_file(path: Path, source: TemplateSource) -> dict[str, Any]:
+    """Point the answers file at the template's history, so ``copier update`` works."""
+    header, _, body = path.read_text(encoding="utf-8").partition("\n")
+    answers: dict[str, Any] = yaml.safe_load(body) or {}
+    if source.record_src_path or source.record_commit:
+        if source.record_commit:
+            answers["_commit"] = source.record_commit
+        if source.record_src_path:
+            answers["_src_path"] = source.record_src_path
+        ordered = dict(sorted(answers.items()))
+        path.write_text(
+            f"{header}\n{yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True)}",
+            encoding="utf-8",
+        )
+    return {key: value for key, value in answers.items() if not key.startswith("_")}
+
+
+def _default_directory_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())

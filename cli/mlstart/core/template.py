@@ -1,0 +1,95 @@
+"""Find the copier template and describe where its tagged history lives.
+
+mlstart renders from one of three places:
+
+* ``$MLSTART_TEMPLATE`` (a path or git URL, optionally at ``$MLSTART_TEMPLATE_REF``);
+* the template shipped inside the installed wheel (a plain folder, no git history);
+* the source checkout mlstart runs from (a git repository, rendered at ``HEAD``).
+
+A project rendered from the wheel's plain folder could never be updated, because copier
+would record a folder with no history. Its answers file is therefore pointed at the
+template's public repository, at the release tag of the mlstart version that rendered it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlstart import __version__
+from mlstart.errors import TemplateError
+
+#: Where the template's tagged history is published.
+TEMPLATE_REPOSITORY = "https://github.com/mlstart/mlstart.git"
+TEMPLATE_ENV_VAR = "MLSTART_TEMPLATE"
+TEMPLATE_REF_ENV_VAR = "MLSTART_TEMPLATE_REF"
+
+_PACKAGED = Path(__file__).resolve().parents[1] / "_template"
+_CHECKOUT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """Where to render from, and what the answers file should record for updates.
+
+    Attributes:
+        src_path: The copier source (a folder or a git URL).
+        vcs_ref: The git reference to render, or None for copier's default.
+        record_src_path: If set, replaces ``_src_path`` in the generated answers file.
+        record_commit: If set, replaces ``_commit`` in the generated answers file.
+    """
+
+    src_path: str
+    vcs_ref: str | None = None
+    record_src_path: str | None = None
+    record_commit: str | None = None
+
+    @property
+    def copier_yml(self) -> Path | None:
+        """The questions file, when the source is a local folder."""
+        path = Path(self.src_path) / "copier.yml"
+        return path if path.is_file() else None
+
+
+def locate_template() -> TemplateSource:
+    """Return the template source mlstart should render from.
+
+    Raises:
+        TemplateError: If no template can be found.
+    """
+    if override := os.environ.get(TEMPLATE_ENV_VAR):
+        return TemplateSource(override, vcs_ref=os.environ.get(TEMPLATE_REF_ENV_VAR) or None)
+    if (_PACKAGED / "copier.yml").is_file():
+        return _released(_PACKAGED)
+    if (_CHECKOUT / "copier.yml").is_file() and (_CHECKOUT / "template").is_dir():
+        if (_CHECKOUT / ".git").exists():
+            return TemplateSource(str(_CHECKOUT), vcs_ref="HEAD")
+        return _released(_CHECKOUT)
+    raise TemplateError(
+        f"the mlstart template is missing from {_PACKAGED}; reinstall mlstart "
+        f"or set {TEMPLATE_ENV_VAR} to a template path or git URL"
+    )
+
+
+def _released(folder: Path) -> TemplateSource:
+    return TemplateSource(
+        str(folder),
+        record_src_path=TEMPLATE_REPOSITORY,
+        record_commit=f"v{__version__}",
+    )
+
+
+def question_names(source: TemplateSource) -> list[str] | None:
+    """List the questions the template asks (None when the source is not a local folder)."""
+    if source.copier_yml is None:
+        return None
+    config: dict[str, Any] = yaml.safe_load(source.copier_yml.read_text(encoding="utf-8"))
+    return [
+        name
+        for name, spec in config.items()
+        if not name.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
+    ]

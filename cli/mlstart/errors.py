@@ -1,0 +1,37 @@
+"""The errors mlstart raises: one root, a subclass per kind of failure.
+
+The command line catches :class:`MlstartError` in one place, prints its message
+as a single line and exits non-zero; callers from Python catch the same classes.
+"""
+
+from __future__ import annotations
+
+
+class MlstartError(Exception):
+    """Root of every error mlstart raises on purpose."""
+
+    exit_code = 1
+
+
+class InvalidAnswerError(MlstartError):
+    """An answer to a template question is not acceptable."""
+
+    exit_code = 2
+
+
+class UsageError(MlstartError):
+    """A command-line option or argument cannot be used as given."""
+
+    exit_code = 2
+
+
+class DestinationError(MlstartError):
+    """The destination directory cannot be written (exists, not empty, not writable)."""
+
+
+class TemplateError(MlstartError):
+    """The template cannot be found or rendered."""
+
+
+class ToolMissingError(MlstartError):
+    """An external program that a step needs is not installed."""

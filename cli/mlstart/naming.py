@@ -1,0 +1,70 @@
+"""Project names: derive the directory slug and the import package, and check them.
+
+The same rules live in ``copier.yml`` (as Jinja) so that plain ``copier copy``
+derives and validates names exactly as mlstart does.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+
+from mlstart.errors import InvalidAnswerError
+
+_NOT_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_PACKAGE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: Top-level standard-library modules a generated package must not shadow.
+STDLIB_MODULES = frozenset(name for name in sys.stdlib_module_names if not name.startswith("_"))
+
+
+def slugify(name: str) -> str:
+    """Turn a human project name into a directory name.
+
+    Args:
+        name: The project name, e.g. ``"Credit Risk"``.
+
+    Returns:
+        Lower-case ASCII letters and digits joined by single hyphens, e.g.
+        ``"credit-risk"``; empty if the name has no such characters.
+    """
+    return _NOT_SLUG_CHARS.sub("-", name.lower()).strip("-")
+
+
+def package_from_slug(slug: str) -> str:
+    """Derive the Python import package from a slug (``credit-risk`` -> ``credit_risk``)."""
+    return slug.replace("-", "_")
+
+
+def check_slug(slug: str) -> None:
+    """Raise :class:`InvalidAnswerError` if ``slug`` is not a valid project slug."""
+    if not slug:
+        raise InvalidAnswerError(
+            "project name must contain at least one ASCII letter or digit "
+            "(it becomes the directory name)"
+        )
+    if not _SLUG.match(slug):
+        raise InvalidAnswerError(
+            f"project slug {slug!r} must be lower-case letters and digits separated by hyphens"
+        )
+
+
+def check_package(package: str) -> None:
+    """Raise :class:`InvalidAnswerError` if ``package`` cannot be the project's import package."""
+    if not package or package[0].isdigit():
+        raise InvalidAnswerError(
+            f"package name {package!r} must start with a letter; "
+            "pick a project name that does not start with a digit"
+        )
+    if not _PACKAGE.match(package):
+        raise InvalidAnswerError(
+            f"package name {package!r} must be lower-case letters, digits and underscores"
+        )
+    if keyword.iskeyword(package):
+        raise InvalidAnswerError(f"package name {package!r} is a Python keyword; pick another")
+    if package in STDLIB_MODULES:
+        raise InvalidAnswerError(
+            f"package name {package!r} would shadow the standard-library module; pick another"
+        )

@@ -1,0 +1,50 @@
+"""A short model card in Markdown, written from the training record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import PROJECT_NAME, TASK
+from .data import FEATURES, SOURCE, TARGET
+
+
+def render_model_card(record: dict[str, Any]) -> str:
+    """Render the model card for a training record (the content of metrics.json)."""
+    metric_rows = "\n".join(
+        f"| {name} | {value:.4f} |" for name, value in record["metrics"].items()
+    )
+    package_rows = "\n".join(
+        f"| {name} | {version} |" for name, version in record["packages"].items()
+    )
+    return f"""# Model card: {PROJECT_NAME}
+
+## Model
+- Task: {TASK}
+- Pipeline: {record["pipeline"]}
+- Parameters: `{record["params"]["model"]}` (seed {record["params"]["seed"]})
+- Model file sha256: `{record["model_sha256"]}`
+
+## Data
+- Source: `{SOURCE}`
+- Features: {", ".join(FEATURES)}; target derived from `{TARGET}`
+- Raw data sha256: `{record["data_sha256"]}`
+- Rows: {record["n_train"]} for training, {record["n_test"]} held out
+
+## Held-out metrics
+| metric | value |
+|---|---|
+{metric_rows}
+
+## Reproducibility
+- Git commit: `{record["git_commit"]}`
+- uv.lock sha256: `{record["lock_sha256"]}`
+- Python: {record["python_version"]}
+
+| package | version |
+|---|---|
+{package_rows}
+
+## Intended use and limits
+A sample model trained on a small public dataset. Replace the data and review this card
+before using the model for any decision about people.
+"""
