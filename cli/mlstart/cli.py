@@ -11,7 +11,6 @@ import sys
 from collections.abc import Sequence
 from typing import Annotated
 
-import click
 import typer
 
 from mlstart import __version__
@@ -20,6 +19,7 @@ from mlstart.commands.output import echo_error
 from mlstart.errors import MlstartError
 
 DEBUG_ENV_VAR = "MLSTART_DEBUG"
+INTERRUPTED = 130
 
 app = typer.Typer(
     name="mlstart",
@@ -59,12 +59,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         status = app(args=args, prog_name="mlstart", standalone_mode=False)
-    except click.ClickException as error:
-        error.show()
+    except typer.TyperException as error:  # usage errors: typer prints usage and the reason
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            echo_error(error.format_message())
         status = error.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        echo_error("interrupted; nothing was written")
-        status = 130
+    except (typer.Abort, KeyboardInterrupt):
+        status = INTERRUPTED
     except MlstartError as error:
         echo_error(str(error))
         status = error.exit_code
@@ -75,4 +78,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"unexpected {type(error).__name__}: {error} (set {DEBUG_ENV_VAR}=1 for details)"
         )
         status = 1
+    if status == INTERRUPTED:  # typer turns Ctrl-C into this exit status
+        echo_error("interrupted")
     sys.exit(status if isinstance(status, int) else 0)

@@ -1,0 +1,99 @@
+"""Fixtures shared by the tool's tests: generating projects from the template."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlstart.core.new import NewProjectResult, new_project
+from mlstart.core.tools import find_uv
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+Generate = Callable[..., Path]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
+    """Give git a known identity so defaults do not depend on the machine."""
+    home = tmp_path_factory.getbasetemp() / "home"
+    home.mkdir(exist_ok=True)
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test Author\n\temail = test.author@example.com\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("MLSTART_TEMPLATE", raising=False)
+
+
+@pytest.fixture
+def generate(tmp_path: Path) -> Generate:
+    """Render a project quickly (no lock, no git) and return its path.
+
+    Call as ``generate("Name", task="regression", ...)``; keyword arguments are answers.
+    """
+
+    def _generate(name: str = "Demo Project", **answers: Any) -> Path:
+        result = new_project(
+            name,
+            output_dir=tmp_path / "out",
+            data=answers,
+            defaults=True,
+            git=False,
+            lock=False,
+        )
+        return result.path
+
+    return _generate
+
+
+def run(
+    args: list[str], cwd: Path, *, timeout: int = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command, failing the test with its output if it exits non-zero."""
+    result = subprocess.run(
+        args,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+    )
+    return result
+
+
+def uv_env() -> dict[str, str]:
+    """Environment for running uv inside a generated project."""
+    env = {"UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+    return env
+
+
+def make_synced_project(parent: Path, name: str, **answers: Any) -> NewProjectResult:
+    """Generate a locked, committed project and `uv sync` it (slow: installs packages)."""
+    result = new_project(name, output_dir=parent, data=answers, defaults=True)
+    assert result.locked, result.warnings
+    environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    environment.update(uv_env())
+    subprocess.run(
+        [find_uv(), "sync", "--locked", "--all-groups"],
+        cwd=result.path,
+        env=environment,
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    return result
+
+
+@pytest.fixture(scope="session")
+def synced_project(tmp_path_factory: pytest.TempPathFactory) -> NewProjectResult:
+    """A default project, locked and synced once per session; read-only for tests that share it."""
+    return make_synced_project(tmp_path_factory.mktemp("synced"), "Synced Demo")

@@ -1,0 +1,77 @@
+"""End to end: generate, lock, sync, run the project's own tests, train twice (slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from mlstart.core.new import NewProjectResult
+from mlstart.core.tools import find_uv
+
+from tests.conftest import make_synced_project, run, uv_env
+
+pytestmark = pytest.mark.slow
+
+
+def project_env() -> dict[str, str]:
+    env = uv_env()
+    env["PATH"] = f"{Path(find_uv()).parent}{os.pathsep}{os.environ['PATH']}"
+    return env
+
+
+def check_project(result: NewProjectResult, metric: str) -> None:
+    project = result.path
+    env = project_env()
+    assert (project / "uv.lock").is_file()
+    assert result.commit is not None
+
+    tests = run([find_uv(), "run", "--locked", "pytest", "-q"], project, env=env)
+    assert " passed" in tests.stdout and "failed" not in tests.stdout
+    run(["make", "lint"], project, env=env)
+
+    run(["make", "train"], project, env=env)
+    first_metrics = (project / "reports" / "metrics.json").read_bytes()
+    first_record = json.loads(first_metrics)
+    run(["make", "train"], project, env=env)
+    assert (project / "reports" / "metrics.json").read_bytes() == first_metrics
+
+    assert first_record["git_commit"] == result.commit
+    assert first_record["lock_sha256"] != "missing"
+    assert metric in first_record["metrics"]
+    model_hash = subprocess.run(
+        ["sha256sum", "models/model.joblib"], cwd=project, capture_output=True, text=True,
+        check=True,
+    ).stdout.split()[0]  # fmt: skip
+    assert first_record["model_sha256"] == model_hash
+
+    run(["make", "predict"], project, env=env)
+    assert (project / "reports" / "predictions.csv").is_file()
+    changed = run(["git", "status", "--porcelain"], project).stdout.splitlines()
+    assert all(line.split()[-1].startswith("reports/") for line in changed), changed
+
+
+def test_default_project_end_to_end(synced_project: NewProjectResult) -> None:
+    check_project(synced_project, "roc_auc")
+
+
+def test_regression_project_end_to_end(tmp_path: Path) -> None:
+    result = make_synced_project(tmp_path, "Regression Demo", task="regression", ci_provider="none")
+    check_project(result, "r2")
+
+
+def test_changed_data_stops_training(tmp_path: Path) -> None:
+    result = make_synced_project(tmp_path, "Tampered", ci_provider="none")
+    project = result.path
+    env = project_env()
+    run(["make", "data"], project, env=env)
+    with (project / "data" / "raw" / "diabetes.csv").open("a") as stream:
+        stream.write("50,1,25.0,90,180,100.0,50,4,4.5,90,150\n")
+    failed = subprocess.run(
+        ["make", "train"], cwd=project, capture_output=True, text=True, env={**os.environ, **env},
+        check=False,
+    )  # fmt: skip
+    assert failed.returncode != 0
+    assert "differs from data/manifest.json" in failed.stderr

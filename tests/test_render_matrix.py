@@ -1,0 +1,100 @@
+"""Render every valid combination of the template's choices and check the exact file set."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlstart.core.new import new_project
+
+from tests.conftest import REPO_ROOT
+
+CHOICES: dict[str, list[Any]] = {
+    "license": ["MIT", "Apache-2.0", "BSD-3-Clause", "proprietary"],
+    "task": ["classification", "regression"],
+    "ci_provider": ["github", "azure-devops", "none"],
+    "serving": ["container-apps", "aml-endpoint", "none"],
+    "gpu_workstation": [True, False],
+    "training_cluster": [True, False],
+}
+COMBINATIONS = [
+    dict(zip(CHOICES, values, strict=True)) for values in itertools.product(*CHOICES.values())
+]
+LEFTOVER_JINJA = re.compile(r"\{\{|\}\}|\{%|%\}")
+#: GitHub Actions expressions are meant to survive rendering.
+GITHUB_EXPRESSION = re.compile(r"\$\{\{[^{}]*\}\}")
+
+
+def expected_files(answers: dict[str, Any], package: str) -> set[str]:
+    """The exact set of files a project with these answers must contain."""
+    files = {
+        ".copier-answers.yml",
+        ".gitignore",
+        ".python-version",
+        "LICENSE",
+        "Makefile",
+        "README.md",
+        "data/manifest.json",
+        "params.yaml",
+        "pyproject.toml",
+        "reports/.gitkeep",
+        "tests/conftest.py",
+        "tests/test_data.py",
+        "tests/test_model_quality.py",
+        "tests/test_pipeline.py",
+        "tests/test_reproducibility.py",
+    }
+    files |= {
+        f"src/{package}/{module}.py"
+        for module in (
+            "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
+            "predict", "reproducibility", "schema", "train",
+        )
+    }  # fmt: skip
+    if answers["ci_provider"] == "github":
+        files.add(".github/workflows/ci.yml")
+    elif answers["ci_provider"] == "azure-devops":
+        files.add("azure-pipelines.yml")
+    return files
+
+
+@pytest.fixture(scope="module")
+def plain_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the template outside git, so each render skips copier's git clone."""
+    folder = tmp_path_factory.mktemp("template")
+    shutil.copy2(REPO_ROOT / "copier.yml", folder / "copier.yml")
+    shutil.copytree(REPO_ROOT / "template", folder / "template")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "answers", COMBINATIONS, ids=["-".join(map(str, c.values())) for c in COMBINATIONS]
+)
+def test_render_combination(
+    answers: dict[str, Any],
+    plain_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MLSTART_TEMPLATE", str(plain_template))
+    result = new_project(
+        "Matrix Project", output_dir=tmp_path, data=answers, defaults=True, git=False, lock=False
+    )
+    files = {
+        path.relative_to(result.path).as_posix()
+        for path in result.path.rglob("*")
+        if path.is_file()
+    }
+    assert files == expected_files(answers, "matrix_project")
+    for relative in files:
+        text = (result.path / relative).read_text(encoding="utf-8")
+        leftover = LEFTOVER_JINJA.search(GITHUB_EXPRESSION.sub("", text))
+        assert leftover is None, f"{relative}: {text[max(0, leftover.start() - 60) :][:120]!r}"
+        assert text.endswith("\n") or text == "", f"{relative} does not end with a newline"
+        assert not text.endswith("\n\n"), f"{relative} ends with a blank line"
+    for key, value in answers.items():
+        assert result.answers[key] == value
