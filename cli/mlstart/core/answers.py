@@ -71,7 +71,18 @@ def machine_defaults(today: dt.date | None = None) -> dict[str, str]:
     for question, key in (("author_name", "user.name"), ("author_email", "user.email")):
         if value := _git_config(key):
             defaults[question] = value
+    if key_file := _ssh_public_key_file():
+        defaults["ssh_public_key"] = key_file
     return defaults
+
+
+def _ssh_public_key_file() -> str | None:
+    """The first public key in ~/.ssh, written with ``~`` so it stays portable."""
+    ssh = Path.home() / ".ssh"
+    for name in ("id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"):
+        if (ssh / name).is_file():
+            return f"~/.ssh/{name}"
+    return None
 
 
 def _git_config(key: str) -> str | None:

@@ -208,6 +208,8 @@ def _render(
                 unsafe=False,
                 cleanup_on_error=False,
             )
+    except KeyboardInterrupt as error:  # includes copier's CopierAnswersInterrupt
+        raise KeyboardInterrupt from error
     except ValueError as error:
         raise InvalidAnswerError(_one_line(error)) from error
     except CopierError as error:
@@ -238,5 +240,6 @@ def _default_directory_mode() -> int:
     return 0o777 & ~umask
 
 
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
+def _one_line(error: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
