@@ -14,8 +14,10 @@ from typing import Annotated
 import typer
 
 from mlstart import __version__
+from mlstart.commands.doctor import doctor
 from mlstart.commands.new import new
 from mlstart.commands.output import echo_error
+from mlstart.commands.update import update
 from mlstart.errors import MlstartError
 
 DEBUG_ENV_VAR = "MLSTART_DEBUG"
@@ -30,6 +32,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command(no_args_is_help=True)(new)
+app.command()(update)
+app.command()(doctor)
 
 
 def _show_version(value: bool) -> None:

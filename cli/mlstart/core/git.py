@@ -1,0 +1,44 @@
+"""Small, read-only questions asked of a project's git repository."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from mlstart.errors import MlstartError, ToolMissingError
+
+
+def git(project: Path, *args: str, check: bool = True) -> str:
+    """Run ``git ARGS`` in ``project`` and return its stdout.
+
+    Raises:
+        ToolMissingError: If git is not installed.
+        MlstartError: If ``check`` and git exits non-zero.
+    """
+    executable = shutil.which("git")
+    if executable is None:
+        raise ToolMissingError("git is not installed")
+    result = subprocess.run(
+        [executable, *args], cwd=project, capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        reason = detail[-1] if detail else f"exit code {result.returncode}"
+        raise MlstartError(f"git {args[0]} failed: {reason}")
+    return result.stdout
+
+
+def is_repository(project: Path) -> bool:
+    """Whether ``project`` is the top of a git work tree."""
+    try:
+        top = git(project, "rev-parse", "--show-toplevel", check=True).strip()
+    except MlstartError:
+        return False
+    return Path(top).resolve() == project.resolve()
+
+
+def dirty_paths(project: Path) -> list[str]:
+    """Paths with uncommitted changes (modified, staged or untracked)."""
+    lines = git(project, "status", "--porcelain", "--untracked-files=all").splitlines()
+    return [line[3:] for line in lines if line.strip()]
