@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from mlstart.core.new import new_project
 from mlstart.core.update import update_project
 from mlstart.errors import UsageError
+
 from tests.conftest import REPO_ROOT, run
 
 
@@ -87,13 +87,13 @@ def test_update_reports_conflicts_file_by_file(template_repo: Path, old_project:
 def test_update_refuses_a_dirty_tree(template_repo: Path, old_project: Path) -> None:
     release_new_template(template_repo)
     (old_project / "notes.txt").write_text("uncommitted")
-    with pytest.raises(UsageError, match="uncommitted changes \\(notes.txt\\)"):
+    with pytest.raises(UsageError, match=r"uncommitted changes \(notes\.txt\)"):
         update_project(old_project, version="v0.0.2")
     assert not (old_project / "CONTRIBUTING.md").exists()
 
 
 def test_update_refuses_a_folder_that_is_not_a_project(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="has no .copier-answers.yml"):
+    with pytest.raises(UsageError, match=r"has no \.copier-answers\.yml"):
         update_project(tmp_path)
 
 

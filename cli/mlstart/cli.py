@@ -15,6 +15,7 @@ import typer
 
 from mlstart import __version__
 from mlstart.commands.doctor import doctor
+from mlstart.commands.down import down
 from mlstart.commands.new import new
 from mlstart.commands.output import echo_error
 from mlstart.commands.update import update
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 app.command(no_args_is_help=True)(new)
 app.command()(update)
+app.command()(down)
 app.command()(doctor)
 
 

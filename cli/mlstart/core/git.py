@@ -25,7 +25,7 @@ def git(project: Path, *args: str, check: bool = True) -> str:
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         reason = detail[-1] if detail else f"exit code {result.returncode}"
-        raise MlstartError(f"git {args[0]} failed: {reason}")
+        raise MlstartError(f"git {_subcommand(args)} failed: {reason}")
     return result.stdout
 
 
@@ -42,3 +42,16 @@ def dirty_paths(project: Path) -> list[str]:
     """Paths with uncommitted changes (modified, staged or untracked)."""
     lines = git(project, "status", "--porcelain", "--untracked-files=all").splitlines()
     return [line[3:] for line in lines if line.strip()]
+
+
+def _subcommand(args: tuple[str, ...]) -> str:
+    """The git subcommand in ``args``, skipping ``-c key=value`` options."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "-c":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return "command"
