@@ -1,0 +1,18 @@
+"""The documentation site builds with `mkdocs build --strict` (broken links fail)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT, run
+
+
+def test_docs_build_strictly(tmp_path: Path) -> None:
+    result = run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        REPO_ROOT,
+    )
+    assert (tmp_path / "site" / "index.html").is_file(), result.stderr
+    for page in ("getting-started", "commands", "questions", "architecture"):
+        assert (tmp_path / "site" / page / "index.html").is_file(), page
