@@ -47,12 +47,13 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "tests/test_model_quality.py",
         "tests/test_pipeline.py",
         "tests/test_reproducibility.py",
+        "tests/test_tracking.py",
     }
     files |= {
         f"src/{package}/{module}.py"
         for module in (
             "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "predict", "reproducibility", "schema", "train",
+            "predict", "reproducibility", "schema", "tracking", "train",
         )
     }  # fmt: skip
     if answers["ci_provider"] == "github":

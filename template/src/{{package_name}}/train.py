@@ -16,14 +16,20 @@ from .reproducibility import environment_fingerprint, seed_everything
 from .schema import build_schema
 
 
-def train(paths: Paths) -> dict[str, Any]:
+def train(paths: Paths, *, track: bool | None = None) -> dict[str, Any]:
     """Run the whole training step.
 
     The raw data must match data/manifest.json. Running twice from the same commit
     writes byte-identical metrics.json and the same model file.
 
+    Args:
+        paths: The project's paths.
+        track: Log the run and register the model with MLflow; by default as
+            ``tracking.enabled`` in params.yaml says.
+
     Returns:
-        The training record that was written to metrics.json.
+        The training record that was written to metrics.json; when tracked, the run id
+        and registered version are added to it (they are not part of metrics.json).
     """
     params = load_params(paths)
     seed = int(params["seed"])
@@ -61,6 +67,12 @@ def train(paths: Paths) -> dict[str, Any]:
     _write_json(paths.schema, build_schema())
     _write_json(paths.metrics, record)
     paths.model_card.write_text(render_model_card(record), encoding="utf-8")
+    enabled = params.get("tracking", {}).get("enabled", False) if track is None else track
+    if enabled:
+        from .tracking import log_training
+
+        run = log_training(paths, record, model, x_train.head(5))
+        return {**record, "run_id": run.run_id, "model_version": run.model_version}
     return record
 
 
