@@ -50,7 +50,8 @@ def check_project(result: NewProjectResult, metric: str) -> None:
     run(["make", "predict"], project, env=env)
     assert (project / "reports" / "predictions.csv").is_file()
     changed = run(["git", "status", "--porcelain"], project).stdout.splitlines()
-    assert all(line.split()[-1].startswith("reports/") for line in changed), changed
+    assert all(line.split()[-1].startswith("reports/") or line.endswith("dvc.lock")
+               for line in changed), changed  # fmt: skip
 
 
 def test_default_project_end_to_end(synced_project: NewProjectResult) -> None:
@@ -60,6 +61,16 @@ def test_default_project_end_to_end(synced_project: NewProjectResult) -> None:
 def test_regression_project_end_to_end(tmp_path: Path) -> None:
     result = make_synced_project(tmp_path, "Regression Demo", task="regression", ci_provider="none")
     check_project(result, "r2")
+
+
+def test_dvc_project_end_to_end(tmp_path: Path) -> None:
+    result = make_synced_project(
+        tmp_path, "Versioned Data", data_versioning="dvc", task="regression", ci_provider="none"
+    )
+    check_project(result, "r2")
+    status = run(["make", "train"], result.path, env=project_env())
+    assert "Data and pipelines are up to date." in status.stdout
+    assert (result.path / "dvc.lock").is_file()
 
 
 def test_changed_data_stops_training(tmp_path: Path) -> None:

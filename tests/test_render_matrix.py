@@ -20,6 +20,7 @@ CHOICES: dict[str, list[Any]] = {
     "serving": ["container-apps", "aml-endpoint", "none"],
     "gpu_workstation": [True, False],
     "training_cluster": [True, False],
+    "data_versioning": ["manifest", "dvc"],
 }
 COMBINATIONS = [
     dict(zip(CHOICES, values, strict=True)) for values in itertools.product(*CHOICES.values())
@@ -53,9 +54,24 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         f"src/{package}/{module}.py"
         for module in (
             "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "predict", "reproducibility", "schema", "tracking", "train",
+            "evaluate", "predict", "reproducibility", "schema", "tracking", "train",
         )
     }  # fmt: skip
+    files |= {
+        "infra/Pulumi.yaml",
+        "infra/Pulumi.dev.yaml",
+        "infra/__main__.py",
+        "infra/requirements.txt",
+        "infra/tests/conftest.py",
+        "infra/tests/test_infra.py",
+    }
+    # infra/components is rendered from mlstart_infra.components, the single source.
+    files |= {
+        f"infra/components/{module.name}"
+        for module in (REPO_ROOT / "infra" / "mlstart_infra" / "components").glob("*.py")
+    }
+    if answers["data_versioning"] == "dvc":
+        files |= {"dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", "tests/test_dvc.py"}
     if answers["ci_provider"] == "github":
         files.add(".github/workflows/ci.yml")
     elif answers["ci_provider"] == "azure-devops":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .config import TASK, Paths, load_params
@@ -39,13 +41,7 @@ def train(paths: Paths, *, track: bool | None = None) -> dict[str, Any]:
     frame = load_raw(paths)
     validate(frame)
     features, target = features_and_target(frame, params)
-    x_train, x_test, y_train, y_test = train_test_split(
-        features,
-        target,
-        test_size=params["data"]["test_size"],
-        random_state=seed,
-        stratify=target if TASK == "classification" else None,
-    )
+    x_train, x_test, y_train, y_test = held_out_split(features, target, params)
 
     model = build_pipeline(params, seed)
     model.fit(x_train, y_train)
@@ -64,8 +60,8 @@ def train(paths: Paths, *, track: bool | None = None) -> dict[str, Any]:
         "data_sha256": data_sha256,
         **environment_fingerprint(paths.root, paths.lock_file),
     }
-    _write_json(paths.schema, build_schema())
-    _write_json(paths.metrics, record)
+    write_json(paths.schema, build_schema())
+    write_json(paths.metrics, record)
     paths.model_card.write_text(render_model_card(record), encoding="utf-8")
     enabled = params.get("tracking", {}).get("enabled", False) if track is None else track
     if enabled:
@@ -76,6 +72,21 @@ def train(paths: Paths, *, track: bool | None = None) -> dict[str, Any]:
     return record
 
 
-def _write_json(path: Any, content: dict[str, Any]) -> None:
+def held_out_split(
+    features: pd.DataFrame, target: pd.Series, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    """The seeded train/test split (stratified for classification)."""
+    x_train, x_test, y_train, y_test = train_test_split(
+        features,
+        target,
+        test_size=params["data"]["test_size"],
+        random_state=int(params["seed"]),
+        stratify=target if TASK == "classification" else None,
+    )
+    return x_train, x_test, y_train, y_test
+
+
+def write_json(path: Path, content: dict[str, Any]) -> None:
+    """Write sorted, indented JSON with a final newline (stable bytes for equal content)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n", encoding="utf-8")
