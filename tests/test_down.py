@@ -30,10 +30,6 @@ def deployed(tmp_path: Path, standin_pulumi: StandinPulumi) -> Path:  # noqa: F8
     """A generated project whose dev stack holds RESOURCES."""
     project = new_project("Ending Soon", output_dir=tmp_path, defaults=True, lock=False).path
     infra = project / "infra"
-    if not (infra / "Pulumi.yaml").is_file():  # TEMPORARY until template/infra lands
-        infra.mkdir()
-        (infra / "Pulumi.yaml").write_text("name: ending-soon\nruntime: python\n")
-        (infra / "Pulumi.dev.yaml").write_text("config:\n  azure-native:location: westeurope\n")
     assert (infra / "Pulumi.yaml").is_file()
     (project / "reports").mkdir(exist_ok=True)
     (project / "reports" / "metrics.json").write_text('{"metrics": {"roc_auc": 0.83}}\n')

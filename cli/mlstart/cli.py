@@ -18,6 +18,9 @@ from mlstart.commands.doctor import doctor
 from mlstart.commands.down import down
 from mlstart.commands.new import new
 from mlstart.commands.output import echo_error
+from mlstart.commands.plan import plan
+from mlstart.commands.status import status
+from mlstart.commands.up import up
 from mlstart.commands.update import update
 from mlstart.errors import MlstartError
 
@@ -33,8 +36,11 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command(no_args_is_help=True)(new)
-app.command()(update)
+app.command()(plan)
+app.command()(up)
+app.command()(status)
 app.command()(down)
+app.command()(update)
 app.command()(doctor)
 
 

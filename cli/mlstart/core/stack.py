@@ -7,6 +7,7 @@ works without it).
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,7 @@ def last_error_line(error: BaseException) -> str:
     text = str(error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):
-        if line.startswith("error:"):
-            return line.removeprefix("error:").strip()
+        found = re.search(r"\berror:\s*(.+)", line)
+        if found:
+            return found.group(1).strip()
     return lines[-1] if lines else type(error).__name__
