@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from mlstart.cli import app
 from mlstart.core import doctor
+from typer.testing import CliRunner
+
 from tests.standin import StandinPulumi, standin_pulumi  # noqa: F401
 
 runner = CliRunner()
