@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO_ROOT, run
 
 
@@ -16,3 +18,10 @@ def test_docs_build_strictly(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "index.html").is_file(), result.stderr
     for page in ("getting-started", "commands", "questions", "architecture"):
         assert (tmp_path / "site" / page / "index.html").is_file(), page
+
+
+def test_docs_list_every_policy() -> None:
+    policies = pytest.importorskip("mlstart_infra.policies")
+    text = (REPO_ROOT / "docs" / "infrastructure.md").read_text(encoding="utf-8")
+    missing = [policy.id for policy in policies.POLICIES if f"| {policy.id} |" not in text]
+    assert missing == []
