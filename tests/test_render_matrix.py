@@ -72,8 +72,24 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     }
     if answers["data_versioning"] == "dvc":
         files |= {"dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", "tests/test_dvc.py"}
+    # Serving, container, pre-commit, dev container and the Azure ML job.
+    files |= {
+        ".dockerignore",
+        ".devcontainer/devcontainer.json",
+        ".pre-commit-config.yaml",
+        "Dockerfile",
+        "aml/train-job.yml",
+        "tests/test_serving.py",
+    }
+    files |= {
+        f"src/{package}/serving/{module}.py" for module in ("__init__", "app", "score", "service")
+    }
+    if answers["serving"] == "aml-endpoint":
+        files.add("aml/online-deployment.yml")
     if answers["ci_provider"] == "github":
-        files.add(".github/workflows/ci.yml")
+        files |= {f".github/workflows/{name}.yml" for name in ("ci", "train", "infra")}
+        if answers["serving"] != "none":
+            files.add(".github/workflows/deploy.yml")
     elif answers["ci_provider"] == "azure-devops":
         files.add("azure-pipelines.yml")
     return files

@@ -35,3 +35,13 @@ class TemplateError(MlstartError):
 
 class ToolMissingError(MlstartError):
     """An external program that a step needs is not installed."""
+
+
+class PlanError(MlstartError):
+    """The infrastructure program cannot be planned (bad project, config or program)."""
+
+
+class PolicyFailureError(MlstartError):
+    """The planned infrastructure breaks at least one mandatory policy."""
+
+    exit_code = 3

@@ -1,0 +1,125 @@
+"""``mlstart plan``: the command-line adapter over :func:`mlstart.core.plan.plan_project`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mlstart.commands.output import echo_warning
+
+if TYPE_CHECKING:
+    from mlstart.core.plan import PlanReport
+
+_STATUS = {"pass": "PASS", "fail": "FAIL", "not-applicable": "n/a "}
+
+
+def plan(
+    path: Annotated[
+        Path,
+        typer.Argument(help="The generated project, or its infra/ folder.", file_okay=False),
+    ] = Path("."),
+    stack: Annotated[
+        str, typer.Option("--stack", "-s", help="Stack whose Pulumi.<stack>.yaml to use.")
+    ] = "dev",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the plan as JSON (same content).")
+    ] = False,
+    prices: Annotated[
+        Path | None,
+        typer.Option("--prices", help="A price table to use instead of mlstart's.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Show offline what `pulumi up` would create, its policy results and monthly cost.
+
+    Needs no cloud account and no Pulumi CLI. Exits 3 when a mandatory policy fails.
+    """
+    from mlstart.core.plan import check_mandatory, plan_project
+
+    report = plan_project(path, stack=stack, prices=prices)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        for warning in report.graph.warnings:
+            echo_warning(warning)
+        typer.echo(render_text(report))
+    check_mandatory(report)
+
+
+def render_text(report: PlanReport) -> str:
+    """The human-readable plan: resources by component, policies, then costs."""
+    return "\n".join([*_resources(report), "", *_policies(report), "", *_costs(report)])
+
+
+def _short(type_token: str) -> str:
+    return type_token.removeprefix("azure-native:")
+
+
+def _resources(report: PlanReport) -> list[str]:
+    graph = report.graph
+    cloud = graph.cloud_resources
+    groups: dict[str, list[str]] = {}
+    for resource in cloud:
+        component = graph.component_of(resource)
+        title = f"{component.name} ({component.type})" if component else "(top level)"
+        flag = "  [protected]" if resource.protect else ""
+        groups.setdefault(title, []).append(
+            f"    {_short(resource.type):<46} {resource.azure_name}{flag}"
+        )
+    lines = [f"Plan for {graph.project}, stack {graph.stack}: {len(cloud)} resources"]
+    for title, rows in groups.items():
+        lines += [f"  {title}", *rows]
+    return lines
+
+
+def _policies(report: PlanReport) -> list[str]:
+    counts = {status: 0 for status in _STATUS}
+    for result in report.policies:
+        counts[result.status] += 1
+    lines = [
+        f"Policies: {counts['pass']} passed, {counts['fail']} failed, "
+        f"{counts['not-applicable']} not applicable"
+    ]
+    for result in report.policies:
+        policy = result.policy
+        kind = "mandatory" if policy.mandatory else "advisory"
+        refs = f"  [{', '.join(policy.references)}]" if policy.references else ""
+        lines.append(
+            f"  {_STATUS[result.status]}  {policy.id:<12} {policy.severity:<6} "
+            f"{kind:<9}  {policy.title}{refs}"
+        )
+        if result.status == "fail":
+            lines += [f"        {f.resource}: {f.message}" for f in result.findings]
+            lines.append(f"        fix: {policy.fix}")
+    return lines
+
+
+def _money(value: float | None) -> str:
+    return "unpriced" if value is None else f"{value:,.2f}"
+
+
+def _costs(report: PlanReport) -> list[str]:
+    cost = report.cost
+    lines = [
+        f"Monthly cost estimate ({cost.currency}, list prices recorded {cost.recorded_on})",
+        f"  {'resource':<28} {'what':<48} {'always on':>10} {'scheduled':>10}",
+    ]
+    for line in cost.lines:
+        if line.basis in ("free",):
+            continue
+        what = line.description if line.basis != "usage-based" else f"usage-based: {line.note}"
+        always = _money(line.always_on) if line.basis != "usage-based" else "-"
+        scheduled = _money(line.scheduled) if line.basis != "usage-based" else "-"
+        lines.append(f"  {line.resource[:28]:<28} {what[:48]:<48} {always:>10} {scheduled:>10}")
+    lines.append(
+        f"  {'total (priced lines)':<77} {_money(cost.total_always_on):>10} "
+        f"{_money(cost.total_scheduled):>10}"
+    )
+    if cost.unpriced:
+        names = ", ".join(f"{line.resource} ({line.note})" for line in cost.unpriced)
+        lines.append(f"  unpriced, not in the totals: {names}")
+    lines.append("  assumptions: " + "; ".join(cost.assumptions))
+    lines.append(f"  source: {cost.source}")
+    return lines

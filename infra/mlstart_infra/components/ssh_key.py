@@ -1,0 +1,81 @@
+"""The workstation's SSH public key: given as key text or as a path to a ``.pub`` file.
+
+The file is read when the program runs (``pulumi preview``/``up``), on the machine that
+deploys. A missing file stops ``pulumi up`` with a clear message; a preview (and mlstart's
+offline plan) goes on with a marker that says the key is missing, never with a made-up key.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pulumi
+
+#: Key data used in previews when the key file does not exist; policies recognise it.
+MISSING_KEY_MARKER = "MISSING-SSH-PUBLIC-KEY"
+
+_PUBLIC_KEY = re.compile(
+    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) "
+    r"[A-Za-z0-9+/]+=*( .*)?$"
+)
+
+
+class SshKeyError(ValueError):
+    """The SSH public key cannot be used."""
+
+
+class MissingSshKeyError(SshKeyError):
+    """The SSH public key file does not exist."""
+
+
+def is_public_key(text: str) -> bool:
+    """Tell whether ``text`` is one OpenSSH public key line."""
+    return bool(_PUBLIC_KEY.match(text.strip()))
+
+
+def read_ssh_public_key(value: str) -> str:
+    """Return the public key text from key text or a path to a ``.pub`` file.
+
+    Args:
+        value: The key itself (``ssh-ed25519 AAAA... comment``) or a path; ``~`` is expanded.
+
+    Raises:
+        MissingSshKeyError: If ``value`` is a path to a file that does not exist.
+        SshKeyError: If the text or the file is not a public key (e.g. a private key).
+    """
+    text = value.strip()
+    if "PRIVATE KEY" in text:
+        raise SshKeyError("sshPublicKey holds a private key; give the public key (.pub)")
+    if is_public_key(text):
+        return text
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise MissingSshKeyError(
+            f"SSH public key file {text} does not exist; create it with "
+            f"`ssh-keygen -t ed25519` or set sshPublicKey to the key text"
+        )
+    content = path.read_text(encoding="utf-8").strip()
+    if "PRIVATE KEY" in content or not is_public_key(content):
+        raise SshKeyError(f"{text} is not an OpenSSH public key (expected 'ssh-ed25519 AAAA...')")
+    return content
+
+
+def missing_key_marker(value: str) -> str:
+    """The key data a preview uses when the key file is missing."""
+    return f"{MISSING_KEY_MARKER} ({value.strip()} not found)"
+
+
+def ssh_public_key_for_program(value: str) -> str:
+    """The key data for the VM: read now, or a clearly marked placeholder in a preview.
+
+    ``pulumi up`` stops with :class:`MissingSshKeyError` when the key file is missing; a
+    preview (and ``mlstart plan``) logs a warning and goes on with the marker.
+    """
+    try:
+        return read_ssh_public_key(value)
+    except MissingSshKeyError as error:
+        if not pulumi.runtime.is_dry_run():
+            raise
+        pulumi.log.warn(f"{error}; `pulumi up` will stop until it exists")
+        return missing_key_marker(value)

@@ -1,0 +1,308 @@
+"""A GPU workstation that turns itself off every evening.
+
+Network (no public IP by default), a Linux VM that accepts SSH keys only, the NVIDIA driver
+extension, and a DevTest Labs auto-shutdown schedule that sends a notice before it stops.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi_azure_native import compute, devtestlab, network
+
+#: Ubuntu 22.04 LTS (Gen2): supported by the NVIDIA GPU driver extension for Linux.
+UBUNTU_2204 = {
+    "publisher": "Canonical",
+    "offer": "0001-com-ubuntu-server-jammy",
+    "sku": "22_04-lts-gen2",
+    "version": "latest",
+}
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):?([0-5][0-9])$")
+_OPEN_SOURCES = {"*", "0.0.0.0/0", "::/0", "internet", "any"}
+
+
+@dataclass
+class GpuWorkstationArgs:
+    """What the GPU workstation needs.
+
+    Attributes:
+        resource_group_name: The resource group to create everything in.
+        location: The Azure region, e.g. ``westeurope``.
+        vm_name: The VM's Azure name; the schedule is ``shutdown-computevm-<vm_name>``.
+        vm_size: The VM size, e.g. ``Standard_NC4as_T4_v3``.
+        ssh_public_key: The OpenSSH public key text (password login is always disabled).
+        shutdown_time: Daily shutdown time, ``HH:MM`` on a 24-hour clock.
+        time_zone: Windows time-zone id of the schedule, e.g. ``W. Europe Standard Time``.
+        notification_email: Who is told before the shutdown (optional).
+        notification_webhook_url: A webhook called before the shutdown (optional).
+        notice_minutes: How long before the shutdown the notice goes out (15-120).
+        public_ip: Give the VM a public IP; then SSH is allowed only from ``ssh_allowed_cidr``.
+        ssh_allowed_cidr: The only source range allowed to reach port 22 when ``public_ip``.
+        admin_username: The Linux user that owns the SSH key.
+        os_disk_size_gb: Size of the managed OS disk.
+        os_disk_type: Storage type of the managed OS disk.
+        address_space: The virtual network's address range.
+        subnet_prefix: The workstation subnet's address range.
+        tags: Tags for every resource.
+    """
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    vm_name: str
+    vm_size: str
+    ssh_public_key: pulumi.Input[str]
+    shutdown_time: str = "19:00"
+    time_zone: str = "UTC"
+    notification_email: str | None = None
+    notification_webhook_url: str | None = None
+    notice_minutes: int = 30
+    public_ip: bool = False
+    ssh_allowed_cidr: str | None = None
+    admin_username: str = "azureuser"
+    os_disk_size_gb: int = 128
+    os_disk_type: str = "Premium_LRS"
+    address_space: str = "10.42.0.0/16"
+    subnet_prefix: str = "10.42.1.0/24"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Reject settings Azure would accept but the cost and security rules do not.
+
+        Raises:
+            ValueError: With one line that says what to change.
+        """
+        if not _TIME.match(self.shutdown_time):
+            raise ValueError(f"shutdown time {self.shutdown_time!r} must be HH:MM, e.g. 19:00")
+        if not 15 <= self.notice_minutes <= 120:
+            raise ValueError("the shutdown notice must be between 15 and 120 minutes")
+        if self.public_ip:
+            cidr = (self.ssh_allowed_cidr or "").strip()
+            if not cidr or cidr.lower() in _OPEN_SOURCES:
+                raise ValueError("a public IP needs ssh_allowed_cidr: the one range allowed SSH")
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as error:
+                raise ValueError(f"ssh_allowed_cidr {cidr!r} is not a CIDR range") from error
+
+
+def schedule_time(hh_mm: str) -> str:
+    """Turn ``19:00`` into the ``1900`` a DevTest Labs schedule expects."""
+    match = _TIME.match(hh_mm)
+    if not match:
+        raise ValueError(f"time {hh_mm!r} must be HH:MM")
+    return f"{match.group(1)}{match.group(2)}"
+
+
+class GpuWorkstation(pulumi.ComponentResource):
+    """A Linux GPU VM reachable only by SSH key, stopped every day by a schedule."""
+
+    vm: compute.VirtualMachine
+    schedule: devtestlab.GlobalSchedule
+    private_ip: pulumi.Output[str]
+    public_ip_address: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: GpuWorkstationArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Create the workstation's network, VM, driver extension and shutdown schedule."""
+        super().__init__("mlstart:azure:GpuWorkstation", name, None, opts)
+        args.validate()
+        child = pulumi.ResourceOptions(parent=self)
+        rg, loc, tags, vm_name = args.resource_group_name, args.location, args.tags, args.vm_name
+
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            virtual_network_name=f"vnet-{vm_name}",
+            resource_group_name=rg,
+            location=loc,
+            address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
+            tags=tags,
+            opts=child,
+        )
+        nsg = network.NetworkSecurityGroup(
+            f"{name}-nsg",
+            network_security_group_name=f"nsg-{vm_name}",
+            resource_group_name=rg,
+            location=loc,
+            security_rules=self._security_rules(args),
+            tags=tags,
+            opts=child,
+        )
+        subnet = network.Subnet(
+            f"{name}-subnet",
+            subnet_name="workstation",
+            resource_group_name=rg,
+            virtual_network_name=vnet.name,
+            address_prefix=args.subnet_prefix,
+            network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+            # Outbound internet (driver download, pip) without a public IP on the VM.
+            default_outbound_access=True,
+            opts=child,
+        )
+        public_ip = None
+        if args.public_ip:
+            public_ip = network.PublicIPAddress(
+                f"{name}-pip",
+                public_ip_address_name=f"pip-{vm_name}",
+                resource_group_name=rg,
+                location=loc,
+                sku=network.PublicIPAddressSkuArgs(name="Standard"),
+                public_ip_allocation_method="Static",
+                tags=tags,
+                opts=child,
+            )
+        nic = network.NetworkInterface(
+            f"{name}-nic",
+            network_interface_name=f"nic-{vm_name}",
+            resource_group_name=rg,
+            location=loc,
+            network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+            ip_configurations=[
+                network.NetworkInterfaceIPConfigurationArgs(
+                    name="ipconfig1",
+                    subnet=network.SubnetArgs(id=subnet.id),
+                    private_ip_allocation_method="Dynamic",
+                    public_ip_address=(
+                        network.PublicIPAddressArgs(id=public_ip.id) if public_ip else None
+                    ),
+                )
+            ],
+            tags=tags,
+            opts=child,
+        )
+        self.vm = compute.VirtualMachine(
+            f"{name}-vm",
+            vm_name=vm_name,
+            resource_group_name=rg,
+            location=loc,
+            hardware_profile=compute.HardwareProfileArgs(vm_size=args.vm_size),
+            identity=compute.VirtualMachineIdentityArgs(
+                type=compute.ResourceIdentityType.SYSTEM_ASSIGNED
+            ),
+            os_profile=compute.OSProfileArgs(
+                computer_name=vm_name[:64],
+                admin_username=args.admin_username,
+                linux_configuration=compute.LinuxConfigurationArgs(
+                    disable_password_authentication=True,
+                    ssh=compute.SshConfigurationArgs(
+                        public_keys=[
+                            compute.SshPublicKeyArgs(
+                                path=f"/home/{args.admin_username}/.ssh/authorized_keys",
+                                key_data=args.ssh_public_key,
+                            )
+                        ]
+                    ),
+                ),
+            ),
+            storage_profile=compute.StorageProfileArgs(
+                image_reference=compute.ImageReferenceArgs(**UBUNTU_2204),
+                os_disk=compute.OSDiskArgs(
+                    name=f"osdisk-{vm_name}",
+                    create_option="FromImage",
+                    caching=compute.CachingTypes.READ_WRITE,
+                    disk_size_gb=args.os_disk_size_gb,
+                    delete_option="Delete",
+                    managed_disk=compute.ManagedDiskParametersArgs(
+                        storage_account_type=args.os_disk_type
+                    ),
+                ),
+            ),
+            network_profile=compute.NetworkProfileArgs(
+                network_interfaces=[compute.NetworkInterfaceReferenceArgs(id=nic.id, primary=True)]
+            ),
+            tags=tags,
+            opts=child,
+        )
+        compute.VirtualMachineExtension(
+            f"{name}-nvidia-driver",
+            vm_extension_name="NvidiaGpuDriverLinux",
+            vm_name=self.vm.name,
+            resource_group_name=rg,
+            location=loc,
+            publisher="Microsoft.HpcCompute",
+            type="NvidiaGpuDriverLinux",
+            type_handler_version="1.6",
+            auto_upgrade_minor_version=True,
+            tags=tags,
+            opts=child,
+        )
+        notify = bool(args.notification_email or args.notification_webhook_url)
+        self.schedule = devtestlab.GlobalSchedule(
+            f"{name}-shutdown",
+            # Azure finds a VM's auto-shutdown schedule by this exact name.
+            name=f"shutdown-computevm-{vm_name}",
+            resource_group_name=rg,
+            location=loc,
+            status="Enabled",
+            task_type="ComputeVmShutdownTask",
+            daily_recurrence=devtestlab.DayDetailsArgs(time=schedule_time(args.shutdown_time)),
+            time_zone_id=args.time_zone,
+            target_resource_id=self.vm.id,
+            notification_settings=devtestlab.NotificationSettingsArgs(
+                status="Enabled" if notify else "Disabled",
+                time_in_minutes=args.notice_minutes,
+                email_recipient=args.notification_email,
+                webhook_url=args.notification_webhook_url,
+                notification_locale="en",
+            ),
+            tags=tags,
+            opts=child,
+        )
+        self.private_ip = nic.ip_configurations.apply(_first_private_ip)
+        self.public_ip_address = (
+            public_ip.ip_address.apply(lambda ip: ip or "") if public_ip else None
+        )
+        self.register_outputs(
+            {
+                "vm_id": self.vm.id,
+                "vm_name": self.vm.name,
+                "schedule_id": self.schedule.id,
+                "private_ip": self.private_ip,
+                "public_ip": self.public_ip_address,
+            }
+        )
+
+    @staticmethod
+    def _security_rules(args: GpuWorkstationArgs) -> list[network.SecurityRuleArgs]:
+        """Inbound SSH only from the allowed range, and only when the VM has a public IP."""
+        rules = [
+            network.SecurityRuleArgs(
+                name="deny-internet-inbound",
+                priority=4000,
+                direction="Inbound",
+                access="Deny",
+                protocol="*",
+                source_address_prefix="Internet",
+                source_port_range="*",
+                destination_address_prefix="*",
+                destination_port_range="*",
+            )
+        ]
+        if args.public_ip and args.ssh_allowed_cidr:
+            rules.insert(
+                0,
+                network.SecurityRuleArgs(
+                    name="allow-ssh-from-allowed-range",
+                    priority=100,
+                    direction="Inbound",
+                    access="Allow",
+                    protocol="Tcp",
+                    source_address_prefix=args.ssh_allowed_cidr,
+                    source_port_range="*",
+                    destination_address_prefix="*",
+                    destination_port_range="22",
+                ),
+            )
+        return rules
+
+
+def _first_private_ip(configs: Sequence[Any] | None) -> str:
+    for config in configs or []:
+        if config.private_ip_address:
+            return str(config.private_ip_address)
+    return ""

@@ -1,0 +1,143 @@
+"""The Pulumi program under Pulumi's unit-test mocks: no cloud account, no Pulumi CLI.
+
+Run from the project root after `pip install -r infra/requirements.txt`:
+
+    python -m pytest infra/tests
+"""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from components.mocks import RecordedResource, run_program
+
+INFRA = Path(__file__).resolve().parents[1]
+PROJECT = yaml.safe_load((INFRA / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
+STACK = yaml.safe_load((INFRA / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
+REQUIRED_TAGS = ("project", "owner", "environment", "decommission-by")
+UNTAGGABLE = {
+    "azure-native:network:Subnet",
+    "azure-native:consumption:Budget",
+    "azure-native:authorization:RoleAssignment",
+    "azure-native:app:ContainerAppsAuthConfig",
+}
+TEST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW9ubHktZm9yLXRlc3Rz test@example"
+
+
+def setting(key: str) -> str:
+    return str(STACK.get(f"{PROJECT}:{key}", ""))
+
+
+def plan(**overrides: str) -> list[RecordedResource]:
+    """Run the program with the dev stack's config, some keys overridden."""
+    config = {key: str(value) for key, value in STACK.items()}
+    config.update({f"{PROJECT}:{key}": value for key, value in overrides.items()})
+    run = run_program(INFRA, project=PROJECT, stack="dev", config=config)
+    return [r for r in run.resources if r.custom and not r.type.startswith("pulumi:")]
+
+
+def of_type(resources: list[RecordedResource], token: str) -> list[RecordedResource]:
+    return [r for r in resources if r.type == token]
+
+
+@pytest.fixture(scope="module")
+def resources() -> list[RecordedResource]:
+    return plan(sshPublicKey=TEST_KEY)
+
+
+needs_workstation = pytest.mark.skipif(
+    setting("gpuWorkstation") != "true", reason="no GPU workstation in this stack"
+)
+needs_cluster = pytest.mark.skipif(
+    setting("trainingCluster") != "true", reason="no training cluster in this stack"
+)
+
+
+def test_every_taggable_resource_carries_the_standard_tags(resources) -> None:
+    taggable = [r for r in resources if r.type not in UNTAGGABLE]
+    assert taggable
+    for resource in taggable:
+        tags = resource.inputs.get("tags") or {}
+        assert all(tags.get(key) for key in REQUIRED_TAGS), (resource.name, tags)
+    assert {r.inputs["tags"]["decommission-by"] for r in taggable} == {setting("decommissionBy")}
+
+
+def test_data_holding_resources_are_protected(resources) -> None:
+    stateful = [
+        r
+        for r in resources
+        if r.type
+        in {
+            "azure-native:storage:StorageAccount",
+            "azure-native:containerregistry:Registry",
+            "azure-native:machinelearningservices:Workspace",
+        }
+    ]
+    assert len(stateful) == 3
+    assert all(r.protect for r in stateful)
+
+
+def test_workspace_has_a_system_assigned_identity(resources) -> None:
+    (workspace,) = of_type(resources, "azure-native:machinelearningservices:Workspace")
+    assert workspace.inputs["identity"]["type"] == "SystemAssigned"
+
+
+def test_budget_alerts_at_80_and_100_percent(resources) -> None:
+    (budget,) = of_type(resources, "azure-native:consumption:Budget")
+    thresholds = sorted(n["threshold"] for n in budget.inputs["notifications"].values())
+    assert thresholds == [80, 100]
+    assert budget.inputs["amount"] == float(setting("budgetAmount"))
+
+
+@needs_workstation
+def test_workstation_logs_in_with_the_ssh_key_only(resources) -> None:
+    (vm,) = of_type(resources, "azure-native:compute:VirtualMachine")
+    linux = vm.inputs["osProfile"]["linuxConfiguration"]
+    assert linux["disablePasswordAuthentication"] is True
+    assert "adminPassword" not in vm.inputs["osProfile"]
+    assert [k["keyData"] for k in linux["ssh"]["publicKeys"]] == [TEST_KEY]
+
+
+@needs_workstation
+def test_workstation_shuts_down_every_day(resources) -> None:
+    (vm,) = of_type(resources, "azure-native:compute:VirtualMachine")
+    (schedule,) = of_type(resources, "azure-native:devtestlab:GlobalSchedule")
+    assert schedule.inputs["name"] == f"shutdown-computevm-{vm.inputs['vmName']}"
+    assert schedule.inputs["targetResourceId"] == vm.id
+    assert schedule.inputs["dailyRecurrence"]["time"] == setting("shutdownTime").replace(":", "")
+    assert schedule.inputs["timeZoneId"] == setting("timeZone")
+    assert schedule.inputs["notificationSettings"]["emailRecipient"] == setting("notificationEmail")
+
+
+@needs_workstation
+def test_workstation_has_no_public_ip_unless_asked(resources) -> None:
+    public_ips = of_type(resources, "azure-native:network:PublicIPAddress")
+    assert bool(public_ips) == (setting("publicIp") == "true")
+
+
+@needs_workstation
+def test_a_public_ip_needs_an_allowed_ssh_range() -> None:
+    with pytest.raises(ValueError, match="ssh_allowed_cidr"):
+        plan(sshPublicKey=TEST_KEY, publicIp="true", sshAllowedCidr="0.0.0.0/0")
+
+
+@needs_cluster
+def test_cluster_scales_to_zero_without_public_ips(resources) -> None:
+    (cluster,) = of_type(resources, "azure-native:machinelearningservices:Compute")
+    props = cluster.inputs["properties"]["properties"]
+    assert props["scaleSettings"]["minNodeCount"] == 0
+    assert props["scaleSettings"]["maxNodeCount"] == int(setting("clusterMaxNodes"))
+    assert props["enableNodePublicIp"] is False
+    assert props["remoteLoginPortPublicAccess"] == "Disabled"
+
+
+def test_serving_follows_the_config(resources) -> None:
+    apps = of_type(resources, "azure-native:app:ContainerApp")
+    endpoints = of_type(resources, "azure-native:machinelearningservices:OnlineEndpoint")
+    serving = setting("serving")
+    assert len(apps) == (serving == "container-apps")
+    assert len(endpoints) == (serving == "aml-endpoint")
+    for app in apps:
+        assert app.inputs["template"]["scale"]["minReplicas"] == 0
+    for endpoint in endpoints:
+        assert endpoint.inputs["properties"]["authMode"] in {"AADToken", "Key", "AMLToken"}

@@ -1,0 +1,197 @@
+"""`mlstart plan` on generated projects: resources, policies, costs, JSON and errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlstart.cli import main
+
+from tests.conftest import Generate
+from tests.infra.conftest import TEST_KEY, write_program
+from tests.infra.test_policies import EXPECTED_FAILURES, write_insecure
+
+
+def run_plan(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(["plan", *args])
+    code = exited.value.code
+    captured = capsys.readouterr()
+    return (code if isinstance(code, int) else 0), captured.out, captured.err
+
+
+def plan_json(project: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    code, out, err = run_plan([str(project), "--json"], capsys)
+    assert code == 0, err
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def types_of(report: dict[str, Any]) -> list[str]:
+    return [r["type"].removeprefix("azure-native:") for r in report["resources"] if r["custom"]]
+
+
+def test_default_project(generate: Generate, capsys: pytest.CaptureFixture[str]) -> None:
+    project = generate("Plan Demo")
+    code, out, err = run_plan([str(project)], capsys)
+    assert code == 0, err
+    assert "shutdown-computevm-vm-plan-demo" in out
+    assert "workstation (mlstart:azure:GpuWorkstation)" in out
+    assert "machinelearningservices:Compute" in out and "train-cluster" in out
+    assert "app:ContainerApp" in out and "ca-plan-demo" in out
+    assert "PASS  MLS-COST-001" in out and "FAIL  MLS-VM-003" in out
+    assert re.search(r"total \(priced lines\)\s+[\d,]+\.\d\d\s+[\d,]+\.\d\d", out)
+    assert "list prices recorded 20" in out
+    # The key file is missing in this test's HOME: reported, not replaced by a fake key.
+    assert "SSH public key file ~/.ssh/id_ed25519.pub does not exist" in err
+
+
+def test_json_carries_the_same_plan(generate: Generate, capsys: pytest.CaptureFixture[str]) -> None:
+    report = plan_json(generate("Json Demo", ssh_public_key=TEST_KEY), capsys)
+    assert report["passed"] is True and report["failed_mandatory"] == []
+    assert report["warnings"] == [
+        "servingAadClientId is not set: the serving app answers 401 to every request until an "
+        "Entra ID app registration's client id is configured"
+    ]
+    statuses = {p["id"]: p["status"] for p in report["policies"]}
+    assert statuses["MLS-VM-003"] == "pass"  # the key is given as text
+    assert all(s in ("pass", "not-applicable") for s in statuses.values())
+    cost = report["cost"]
+    assert cost["total_scheduled"] < cost["total_always_on"]
+    assert cost["total_always_on"] == pytest.approx(
+        sum(line["always_on"] or 0 for line in cost["lines"]), abs=0.05
+    )
+    schedule = next(r for r in report["resources"] if r["type"].endswith("GlobalSchedule"))
+    vm = next(r for r in report["resources"] if r["type"].endswith(":VirtualMachine"))
+    assert schedule["inputs"]["targetResourceId"] == vm["id"]
+    assert schedule["component"] == vm["component"] == "workstation"
+
+
+def test_no_gpu_workstation(generate: Generate, capsys: pytest.CaptureFixture[str]) -> None:
+    report = plan_json(generate("No Gpu", gpu_workstation=False), capsys)
+    types = types_of(report)
+    assert "compute:VirtualMachine" not in types
+    assert "devtestlab:GlobalSchedule" not in types and "network:VirtualNetwork" not in types
+    assert "machinelearningservices:Compute" in types
+    statuses = {p["id"]: p["status"] for p in report["policies"]}
+    assert statuses["MLS-COST-001"] == "not-applicable"
+    assert report["passed"] is True
+
+
+def test_aml_endpoint(generate: Generate, capsys: pytest.CaptureFixture[str]) -> None:
+    project = generate("Endpoint Demo", serving="aml-endpoint", training_cluster=False)
+    report = plan_json(project, capsys)
+    types = types_of(report)
+    assert "machinelearningservices:OnlineEndpoint" in types
+    assert "app:ContainerApp" not in types and "machinelearningservices:Compute" not in types
+    deployment = next(r for r in report["resources"] if r["type"].endswith("OnlineDeployment"))
+    assert deployment["azure_name"] == "blue"
+    statuses = {p["id"]: p["status"] for p in report["policies"]}
+    assert statuses["MLS-COST-007"] == "fail"  # advisory: endpoints bill while idle
+    assert statuses["MLS-SRV-001"] == "pass"
+    line = next(x for x in report["cost"]["lines"] if x["resource"] == "blue")
+    assert line["always_on"] == line["scheduled"] > 0
+
+
+def test_no_serving(generate: Generate, capsys: pytest.CaptureFixture[str]) -> None:
+    report = plan_json(generate("Bare", serving="none", gpu_workstation=False), capsys)
+    types = types_of(report)
+    assert not [t for t in types if t.startswith("app:") or "Online" in t]
+    assert {p["id"]: p["status"] for p in report["policies"]}["MLS-SRV-001"] == "not-applicable"
+
+
+def test_public_ip_with_allowed_range(
+    generate: Generate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = generate("Open Demo", workstation_public_ip=True, ssh_allowed_cidr="198.51.100.0/24")
+    report = plan_json(project, capsys)
+    assert "network:PublicIPAddress" in types_of(report)
+    statuses = {p["id"]: p["status"] for p in report["policies"]}
+    assert (statuses["MLS-NET-001"], statuses["MLS-NET-003"]) == ("fail", "pass")
+    assert report["passed"] is True
+
+
+def test_insecure_program_fails_with_policy_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_plan([str(write_insecure(tmp_path / "insecure"))], capsys)
+    assert code == 3
+    assert "mandatory policies failed" in err
+    mandatory = {i for i in EXPECTED_FAILURES if i not in ("MLS-NET-001", "MLS-COST-007")}
+    assert all(policy_id in err for policy_id in mandatory)
+    assert "FAIL  MLS-NET-003" in out and "fix: restrict the rule's source" in out
+    code, out, err = run_plan([str(tmp_path / "insecure"), "--json"], capsys)
+    assert code == 3
+    assert set(json.loads(out)["failed_mandatory"]) == mandatory
+
+
+def test_user_edits_are_planned(generate: Generate, capsys: pytest.CaptureFixture[str]) -> None:
+    project = generate("Edited")
+    main_py = project / "infra" / "__main__.py"
+    main_py.write_text(
+        main_py.read_text(encoding="utf-8").replace(
+            "idle_minutes=config", "idle_minutes=30 or config"
+        ),
+        encoding="utf-8",
+    )
+    code, _out, err = run_plan([str(project)], capsys)
+    assert code == 1
+    assert err.startswith("error: the Pulumi program in") and "idle scale-down" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("nothing", "no Pulumi.yaml in"),
+        ("stack", "no stack config"),
+        ("raises", "RuntimeError: boom"),
+        ("node", "only Python programs can be planned"),
+    ],
+)
+def test_bad_input_gives_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setup: str, message: str
+) -> None:
+    folder = tmp_path / "prog"
+    if setup != "nothing":
+        write_program(folder, "raise RuntimeError('boom')\n")
+    if setup == "stack":
+        (folder / "Pulumi.dev.yaml").unlink()
+    if setup == "node":
+        (folder / "Pulumi.yaml").write_text("name: x\nruntime: nodejs\n", encoding="utf-8")
+    folder.mkdir(exist_ok=True)
+    code, _out, err = run_plan([str(folder)], capsys)
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+
+
+def test_missing_pulumi_says_how_to_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pulumi" else real(name, *a)
+    )
+    code, _out, err = run_plan([str(tmp_path)], capsys)
+    assert code == 1
+    assert err.strip() == "error: mlstart plan needs Pulumi: pip install 'mlstart[azure]'"
+
+
+def test_plan_command_is_listed_and_lazy() -> None:
+    import subprocess
+
+    code = (
+        "import sys\nfrom mlstart.cli import main\n"
+        "try:\n    main(['plan', '--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'pulumi' not in sys.modules and 'mlstart_infra' not in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--json" in result.stdout and "--stack" in result.stdout

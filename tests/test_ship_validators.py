@@ -1,0 +1,348 @@
+"""Generated projects pass every offline validator with no findings, for each CI provider.
+
+hadolint (Dockerfile), check-jsonschema (GitHub workflows, Azure Pipelines), zizmor (GitHub
+workflow security), checkov (Dockerfile and CI, in its own environment; slow), the Azure ML
+job spec's structure, the pre-commit configuration, and `pre-commit run --all-files` on a
+synced project (slow).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from mlstart.core.new import NewProjectResult, new_project
+from mlstart.core.tools import find_uv
+
+from tests.conftest import make_synced_project, uv_env
+from tests.ship_helpers import completed, tool, uv_cache_env
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "github-container-apps": {"ci_provider": "github", "serving": "container-apps"},
+    "github-aml-endpoint-serverless": {
+        "ci_provider": "github",
+        "serving": "aml-endpoint",
+        "training_cluster": False,
+        "task": "regression",
+    },
+    "github-no-serving": {"ci_provider": "github", "serving": "none"},
+    "azure-devops-container-apps": {"ci_provider": "azure-devops", "serving": "container-apps"},
+    "azure-devops-aml-endpoint": {"ci_provider": "azure-devops", "serving": "aml-endpoint"},
+    "azure-devops-no-serving": {
+        "ci_provider": "azure-devops",
+        "serving": "none",
+        "training_cluster": False,
+    },
+    "no-ci": {"ci_provider": "none", "python_version": "3.12"},
+}
+PACKAGE = "ship_check"
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One rendered project (no lock, no git) per variant."""
+    rendered = {}
+    for name, answers in VARIANTS.items():
+        result = new_project(
+            "Ship Check",
+            output_dir=tmp_path_factory.mktemp(name),
+            data=answers,
+            defaults=True,
+            git=False,
+            lock=False,
+        )
+        rendered[name] = result.path
+    return rendered
+
+
+def variants_with(**wanted: Any) -> list[str]:
+    return [
+        name
+        for name, answers in VARIANTS.items()
+        if all(answers.get(key) == value for key, value in wanted.items())
+    ]
+
+
+def answers_of(project: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return loaded
+
+
+def assert_clean(result: Any, what: str) -> None:
+    assert result.returncode == 0, (
+        f"{what} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+    )
+
+
+# ---------------------------------------------------------------- Dockerfile
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_hadolint_finds_nothing(projects: dict[str, Path], variant: str) -> None:
+    project = projects[variant]
+    result = completed([tool("hadolint"), "--no-color", "Dockerfile"], project)
+    assert_clean(result, "hadolint")
+    assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("variant", ["github-container-apps", "no-ci"])
+def test_dockerfile_is_multi_stage_locked_non_root_and_healthy(
+    projects: dict[str, Path], variant: str
+) -> None:
+    project = projects[variant]
+    text = (project / "Dockerfile").read_text()
+    python_version = answers_of(project)["python_version"]
+    assert f"ARG PYTHON_TAG={python_version}-slim-bookworm" in text
+    assert "ARG PYTHON_IMAGE=python\n" in text
+    assert len(re.findall(r"^FROM ", text, flags=re.MULTILINE)) >= 3
+    assert "uv sync --locked --no-dev" in text
+    user = re.findall(r"^USER (\S+)$", text, flags=re.MULTILINE)
+    assert user and all(part.isdigit() and int(part) > 0 for part in user[-1].split(":"))
+    assert re.search(r"^HEALTHCHECK .*\n.*/health", text, flags=re.MULTILINE)
+    cmd = re.findall(r"^CMD (\[.*\])$", text, flags=re.MULTILINE)
+    assert json.loads(cmd[-1])[:2] == ["uvicorn", f"{PACKAGE}.serving.app:app"]
+    assert "COPY models/model.joblib models/schema.json /app/models/" in text
+
+
+def test_dockerignore_keeps_data_environments_git_and_notebooks_out(
+    projects: dict[str, Path],
+) -> None:
+    lines = (projects["github-container-apps"] / ".dockerignore").read_text().splitlines()
+    patterns = [line for line in lines if line and not line.startswith("#")]
+    assert patterns[0] == "*", "everything is ignored first, then what the image needs allowed"
+    allowed = {line[1:] for line in patterns if line.startswith("!")}
+    assert allowed == {
+        "pyproject.toml", "uv.lock", "README.md", "src/", "models/model.joblib",
+        "models/schema.json",
+    }  # fmt: skip
+    assert "**/*.ipynb" in patterns
+
+
+def test_devcontainer_builds_the_image_environment(projects: dict[str, Path]) -> None:
+    project = projects["github-container-apps"]
+    config = json.loads((project / ".devcontainer" / "devcontainer.json").read_text())
+    assert config["build"]["dockerfile"] == "../Dockerfile"
+    assert config["build"]["target"] == "build"
+    assert config["build"]["args"]["PYTHON_TAG"] == "3.11-slim-bookworm"
+    assert "uv sync --locked" in config["postCreateCommand"]
+    assert "FROM ${PYTHON_IMAGE}:${PYTHON_TAG} AS build" in (project / "Dockerfile").read_text()
+
+
+# ---------------------------------------------------------------- CI
+
+
+@pytest.mark.parametrize("variant", variants_with(ci_provider="github"))
+def test_github_workflows_match_their_schema(projects: dict[str, Path], variant: str) -> None:
+    project = projects[variant]
+    workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
+    names = {path.name for path in workflows}
+    assert {"ci.yml", "train.yml", "infra.yml"} <= names
+    assert ("deploy.yml" in names) == (VARIANTS[variant]["serving"] != "none")
+    result = completed(
+        [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, workflows),
+        ],
+        project,
+    )
+    assert_clean(result, "check-jsonschema")
+
+
+@pytest.mark.parametrize("variant", variants_with(ci_provider="github"))
+def test_zizmor_finds_nothing(projects: dict[str, Path], variant: str) -> None:
+    project = projects[variant]
+    result = completed(
+        [tool("zizmor"), "--offline", "--no-progress", "--format", "plain", ".github/workflows"],
+        project,
+        env={"NO_COLOR": "1"},
+    )
+    assert_clean(result, "zizmor")
+    assert "No findings to report" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", variants_with(ci_provider="github"))
+def test_github_workflows_follow_the_security_rules(
+    projects: dict[str, Path], variant: str
+) -> None:
+    for path in (projects[variant] / ".github" / "workflows").glob("*.yml"):
+        text = path.read_text()
+        workflow = yaml.safe_load(text)
+        assert workflow["permissions"] == {}, path.name
+        assert "concurrency" in workflow, path.name
+        for line in re.findall(r"uses: (\S+.*)", text):
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", line), line
+        for job in workflow["jobs"].values():
+            assert "permissions" in job, path.name
+            if "azure/login@" in json.dumps(job):
+                assert job["permissions"].get("id-token") == "write"
+            else:
+                assert "id-token" not in job["permissions"]
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False
+        assert "secrets.AZURE" not in text, "Azure login is by OIDC, with no stored secret"
+
+
+@pytest.mark.parametrize("variant", variants_with(ci_provider="azure-devops"))
+def test_azure_pipeline_matches_its_schema(projects: dict[str, Path], variant: str) -> None:
+    project = projects[variant]
+    pipelines = sorted(project.glob("*pipeline*.yml"))
+    assert project / "azure-pipelines.yml" in pipelines
+    result = completed(
+        [
+            tool("check-jsonschema"), "--regex-variant", "python", "--builtin-schema",
+            "vendor.azure-pipelines", *map(str, pipelines),
+        ],
+        project,
+    )  # fmt: skip
+    assert_clean(result, "check-jsonschema")
+    pipeline = yaml.safe_load((project / "azure-pipelines.yml").read_text())
+    stages = [stage["stage"] for stage in pipeline["stages"]]
+    expected = ["checks", "infra", "train"]
+    if VARIANTS[variant]["serving"] != "none":
+        expected.append("deploy")
+    assert stages == expected
+    assert (
+        "azureSubscription: $(azureServiceConnection)"
+        in (project / "azure-pipelines.yml").read_text()
+    )
+
+
+# ---------------------------------------------------------------- Azure ML
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_azure_ml_job_spec_trains_from_the_lock_on_the_answered_compute(
+    projects: dict[str, Path], variant: str
+) -> None:
+    project = projects[variant]
+    answers = answers_of(project)
+    job = yaml.safe_load((project / "aml" / "train-job.yml").read_text())
+    assert job["$schema"].endswith("/commandJob.schema.json")
+    assert job["type"] == "command"
+    assert job["code"] == ".."
+    assert job["environment"]["image"].endswith(f"python:{answers['python_version']}-slim-bookworm")
+    assert "uv sync --locked --no-dev" in job["command"]
+    assert f"python -m {PACKAGE} train" in job["command"]
+    assert "${{outputs.model}}" in job["command"]
+    assert job["outputs"]["model"]["type"] == "uri_folder"
+    if answers["training_cluster"]:
+        assert job["compute"] == "azureml:train-cluster"
+        assert "resources" not in job
+    else:
+        assert "compute" not in job
+        assert job["resources"]["instance_type"].startswith("Standard_")
+    deployment = project / "aml" / "online-deployment.yml"
+    assert deployment.exists() == (answers["serving"] == "aml-endpoint")
+    if deployment.exists():
+        spec = yaml.safe_load(deployment.read_text())
+        port = int(re.findall(r"^EXPOSE (\d+)$", (project / "Dockerfile").read_text(), re.M)[0])
+        routes = spec["environment"]["inference_config"]
+        assert routes["liveness_route"] == {"port": port, "path": "/health"}
+        assert routes["readiness_route"] == {"port": port, "path": "/health"}
+        assert routes["scoring_route"] == {"port": port, "path": "/predict"}
+
+
+# ---------------------------------------------------------------- pre-commit
+
+
+def test_pre_commit_hooks_are_local_and_pinned_by_the_lock(projects: dict[str, Path]) -> None:
+    project = projects["github-container-apps"]
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    dev = tomllib.loads((project / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    dev_names = {re.split(r"[<>=!~ \[]", requirement)[0] for requirement in dev}
+    hook_ids = set()
+    for repo in config["repos"]:
+        assert repo["repo"] == "local", "remote hook repositories cannot be fetched offline"
+        for hook in repo["hooks"]:
+            hook_ids.add(hook["id"])
+            assert hook["language"] == "system"
+            assert hook["entry"].startswith("uv run --frozen "), hook["entry"]
+    assert {
+        "ruff-check", "ruff-format", "nbstripout", "detect-secrets", "check-yaml", "check-toml",
+        "end-of-file-fixer", "check-added-large-files",
+    } <= hook_ids  # fmt: skip
+    assert {"ruff", "nbstripout", "detect-secrets", "pre-commit", "pre-commit-hooks"} <= dev_names
+
+
+# ---------------------------------------------------------------- slow: checkov, pre-commit
+
+
+@pytest.mark.slow
+def test_checkov_finds_nothing(projects: dict[str, Path], tmp_path: Path) -> None:
+    """checkov runs in its own environment (it pins old versions of common packages)."""
+    env = {**uv_cache_env(), "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "NO_COLOR": "1"}
+    failed: list[str] = []
+    for variant, project in projects.items():
+        result = completed(
+            [
+                find_uv(), "tool", "run", "--from", "checkov", "checkov", "--directory", ".",
+                "--framework", "dockerfile", "github_actions", "azure_pipelines",
+                "--skip-download", "--output", "json", "--quiet",
+            ],
+            project,
+            env=env,
+            timeout=900,
+        )  # fmt: skip
+        reports = json.loads(result.stdout)
+        reports = reports if isinstance(reports, list) else [reports]
+        expected = {"dockerfile"} | {
+            "github": {"github_actions"}, "azure-devops": {"azure_pipelines"}, "none": set()
+        }[VARIANTS[variant]["ci_provider"]]  # fmt: skip
+        assert {report["check_type"] for report in reports} == expected, variant
+        for report in reports:
+            failed += [
+                f"{variant}: {report['check_type']}: {check['check_id']} {check['file_path']}"
+                for check in report["results"].get("failed_checks", [])
+            ]
+            assert report["summary"]["parsing_errors"] == 0, variant
+            assert report["summary"]["passed"] > 0, variant
+        assert result.returncode == 0 or failed, result.stderr[-2000:]
+    assert failed == []
+
+
+def run_pre_commit(project: Path, home: Path) -> None:
+    env = {**uv_env(), **uv_cache_env(), "PRE_COMMIT_HOME": str(home)}
+    command = [find_uv(), "run", "--frozen", "pre-commit", "run", "--all-files"]
+    result = completed([*command, "--show-diff-on-failure", "--color", "never"], project, env=env)
+    assert_clean(result, "pre-commit run --all-files")
+    for hook in ("ruff check", "ruff format", "secret scan", "check YAML", "check TOML"):
+        assert re.search(rf"^{re.escape(hook)}\.+Passed$", result.stdout, re.M), result.stdout
+
+
+@pytest.mark.slow
+def test_pre_commit_passes_on_a_fresh_github_project(
+    synced_project: NewProjectResult, tmp_path: Path
+) -> None:
+    assert synced_project.answers["ci_provider"] == "github"
+    run_pre_commit(synced_project.path, tmp_path / "pre-commit")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("provider", ["azure-devops", "none"])
+def test_pre_commit_passes_on_a_fresh_project(provider: str, tmp_path: Path) -> None:
+    result = make_synced_project(tmp_path, f"Hooks {provider}", ci_provider=provider)
+    run_pre_commit(result.path, tmp_path / "pre-commit")
+    status = completed(["git", "status", "--porcelain"], result.path).stdout
+    assert status.strip() == "", f"the hooks changed files:\n{status}"
+
+
+def test_shlex_entries_name_installed_tools(projects: dict[str, Path]) -> None:
+    """Every hook entry names a console script of a dev-group package (no typo'd tools)."""
+    config = yaml.safe_load((projects["no-ci"] / ".pre-commit-config.yaml").read_text())
+    scripts = {
+        "ruff", "nbstripout", "detect-secrets-hook", "check-yaml", "check-toml", "check-json",
+        "end-of-file-fixer", "trailing-whitespace-fixer", "check-merge-conflict",
+        "check-added-large-files",
+    }  # fmt: skip
+    for repo in config["repos"]:
+        for hook in repo["hooks"]:
+            assert shlex.split(hook["entry"])[3] in scripts, hook["entry"]
