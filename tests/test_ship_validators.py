@@ -9,6 +9,7 @@ synced project (slow).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import tomllib
@@ -311,6 +312,8 @@ def test_checkov_finds_nothing(projects: dict[str, Path], tmp_path: Path) -> Non
 
 def run_pre_commit(project: Path, home: Path) -> None:
     env = {**uv_env(), **uv_cache_env(), "PRE_COMMIT_HOME": str(home)}
+    # The hooks call `uv run`: uv must be on PATH, as it is for the project's users.
+    env["PATH"] = f"{Path(find_uv()).parent}{os.pathsep}{os.environ['PATH']}"
     command = [find_uv(), "run", "--frozen", "pre-commit", "run", "--all-files"]
     result = completed([*command, "--show-diff-on-failure", "--color", "never"], project, env=env)
     assert_clean(result, "pre-commit run --all-files")

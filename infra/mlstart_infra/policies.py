@@ -22,6 +22,7 @@ REQUIRED_TAG_KEYS = ("project", "owner", "environment", "decommission-by")
 UNTAGGABLE_TYPES = frozenset(
     {
         "azure-native:network:Subnet",
+        "azure-native:storage:BlobContainer",
         "azure-native:network:SecurityRule",
         "azure-native:consumption:Budget",
         "azure-native:authorization:RoleAssignment",
@@ -31,6 +32,7 @@ UNTAGGABLE_TYPES = frozenset(
 #: Types that hold data or history and must be created with ``protect=True``.
 STATEFUL_TYPES = (
     "azure-native:storage:StorageAccount",
+    "azure-native:storage:BlobContainer",
     "azure-native:containerregistry:Registry",
     "azure-native:machinelearningservices:Workspace",
 )

@@ -52,6 +52,8 @@ workspace = MlWorkspace(
 pulumi.export("resource_group", group.name)
 pulumi.export("workspace", workspace.workspace.name)
 pulumi.export("registry", workspace.registry.login_server)
+pulumi.export("storage_account", workspace.storage_account.name)
+pulumi.export("mlflow_tracking_uri", workspace.workspace.ml_flow_tracking_uri)
 
 if config.get_bool("gpuWorkstation"):
     workstation = GpuWorkstation(

@@ -52,6 +52,7 @@ class MlWorkspace(pulumi.ComponentResource):
     workspace: machinelearningservices.Workspace
     registry: containerregistry.Registry
     storage_account: storage.StorageAccount
+    data_container: storage.BlobContainer
     key_vault: keyvault.Vault
     log_analytics: operationalinsights.Workspace
 
@@ -76,6 +77,15 @@ class MlWorkspace(pulumi.ComponentResource):
             minimum_tls_version="TLS1_2",
             allow_blob_public_access=False,
             tags=tags,
+            opts=keep,
+        )
+        # Where the project's DVC remote "azure" keeps data and models (private, protected).
+        self.data_container = storage.BlobContainer(
+            f"{name}-dvc-container",
+            container_name="dvc",
+            account_name=self.storage_account.name,
+            resource_group_name=rg,
+            public_access=storage.PublicAccess.NONE,
             opts=keep,
         )
         self.key_vault = keyvault.Vault(
@@ -153,6 +163,8 @@ class MlWorkspace(pulumi.ComponentResource):
                 "workspace_id": self.workspace.id,
                 "registry_login_server": self.registry.login_server,
                 "storage_account_name": self.storage_account.name,
+                "data_container_name": self.data_container.name,
+                "mlflow_tracking_uri": self.workspace.ml_flow_tracking_uri,
                 "key_vault_name": self.key_vault.name,
             }
         )

@@ -17,6 +17,7 @@ STACK = yaml.safe_load((INFRA / "Pulumi.dev.yaml").read_text(encoding="utf-8"))[
 REQUIRED_TAGS = ("project", "owner", "environment", "decommission-by")
 UNTAGGABLE = {
     "azure-native:network:Subnet",
+    "azure-native:storage:BlobContainer",
     "azure-native:consumption:Budget",
     "azure-native:authorization:RoleAssignment",
     "azure-native:app:ContainerAppsAuthConfig",
@@ -69,11 +70,12 @@ def test_data_holding_resources_are_protected(resources) -> None:
         if r.type
         in {
             "azure-native:storage:StorageAccount",
+            "azure-native:storage:BlobContainer",
             "azure-native:containerregistry:Registry",
             "azure-native:machinelearningservices:Workspace",
         }
     ]
-    assert len(stateful) == 3
+    assert len(stateful) == 4
     assert all(r.protect for r in stateful)
 
 
