@@ -16,6 +16,7 @@ import os
 import resource
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,8 +80,10 @@ def base_rootfs() -> Path:
 def podman(tmp_path: Path) -> Iterator[list[str]]:
     """podman with its own vfs storage under the test's temporary folder, removed after."""
     storage = tmp_path / "storage"
+    # podman refuses a run root longer than 50 characters: keep it short, under /tmp.
+    runroot = Path(tempfile.mkdtemp(prefix="mlstart-podman-", dir="/tmp"))
     command = [
-        "podman", "--root", str(storage / "root"), "--runroot", str(storage / "run"),
+        "podman", "--root", str(storage / "root"), "--runroot", str(runroot),
         "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
     ]  # fmt: skip
     if shutil.which("runc"):
@@ -89,6 +92,7 @@ def podman(tmp_path: Path) -> Iterator[list[str]]:
     yield command
     completed([*command, "rm", "--all", "--force"], tmp_path)
     shutil.rmtree(storage, ignore_errors=True)
+    shutil.rmtree(runroot, ignore_errors=True)
 
 
 def build_context(project: NewProjectResult, destination: Path) -> Path:

@@ -87,11 +87,13 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     if answers["serving"] == "aml-endpoint":
         files.add("aml/online-deployment.yml")
     if answers["ci_provider"] == "github":
-        files |= {f".github/workflows/{name}.yml" for name in ("ci", "train", "infra")}
+        files |= {
+            f".github/workflows/{name}.yml" for name in ("ci", "train", "infra", "decommission")
+        }
         if answers["serving"] != "none":
             files.add(".github/workflows/deploy.yml")
     elif answers["ci_provider"] == "azure-devops":
-        files.add("azure-pipelines.yml")
+        files |= {"azure-pipelines.yml", "decommission-pipeline.yml"}
     return files
 
 

@@ -69,7 +69,7 @@ def _mlflow(paths: Paths) -> Any:
 
 
 def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"model": {"C": 1.0}}`` -> ``{"model.C": 1.0}``."""
+    """Flatten nested parameters: ``model: {C: 1.0}`` becomes ``model.C: 1.0``."""
     flat: dict[str, Any] = {}
     for key, value in params.items():
         name = f"{prefix}{key}"

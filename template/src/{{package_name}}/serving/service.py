@@ -95,8 +95,8 @@ def parse_records(payload: Any, schema: dict[str, Any]) -> pd.DataFrame:
         InvalidRequestError: Listing every problem, if the body does not match.
     """
     if not isinstance(payload, dict):
-        expected = 'expected an object with a "records" array'
-        raise InvalidRequestError([_error([], f"{expected}, got {_describe(payload)}", "type_error")])
+        message = f'expected an object with a "records" array, got {_describe(payload)}'
+        raise InvalidRequestError([_error([], message, "type_error")])
     errors = [
         _error([key], "unexpected field; the body holds only 'records'", "extra_forbidden")
         for key in payload
