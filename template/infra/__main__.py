@@ -96,6 +96,7 @@ if config.get_bool("trainingCluster"):
 
 serving = config.get("serving") or "container-apps"
 if serving == "container-apps":
+    serving_image = config.get("servingImage")
     app = ContainerAppServing(
         "serving",
         ContainerAppServingArgs(
@@ -106,8 +107,9 @@ if serving == "container-apps":
             log_analytics_customer_id=workspace.log_analytics.customer_id,
             registry_login_server=workspace.registry.login_server,
             registry_id=workspace.registry.id,
-            image=config.get("servingImage") or "mcr.microsoft.com/k8se/quickstart:latest",
-            target_port=config.get_int("servingPort") or 80,
+            image=serving_image or "mcr.microsoft.com/k8se/quickstart:latest",
+            # The project's image (Dockerfile) listens on 8000; the placeholder on 80.
+            target_port=config.get_int("servingPort") or (8000 if serving_image else 80),
             aad_client_id=config.get("servingAadClientId"),
             tags=tags,
         ),
@@ -121,7 +123,7 @@ elif serving == "aml-endpoint":
             location=location,
             workspace_name=workspace.workspace.name,
             endpoint_name=f"ep-{project}-{suffix}"[:32].rstrip("-"),
-            model_id=config.get("servingModelId") or f"azureml:{project}-model:1",
+            model_id=config.get("servingModelId") or f"azureml:{project}:1",
             instance_type=config.get("servingInstanceType") or "Standard_DS3_v2",
             instance_count=config.get_int("servingInstanceCount") or 1,
             tags=tags,

@@ -193,11 +193,24 @@ def promote(
     return number
 
 
-def load_champion(paths: Paths) -> Pipeline | None:
-    """The champion model from the registry, or None when no registry or champion exists."""
+def champion(paths: Paths) -> tuple[Pipeline, str, str] | None:
+    """The champion model, its version and its model file's sha256 (None without one)."""
     if not registry_configured(paths):
         return None
-    if version_metrics(paths, CHAMPION) is None:
+    from mlflow.exceptions import MlflowException
+
+    mlflow = _mlflow(paths)
+    client = mlflow.MlflowClient()
+    try:
+        version = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+    except MlflowException:
         return None
-    model: Pipeline = _mlflow(paths).sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
-    return model
+    model: Pipeline = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
+    sha256 = client.get_run(version.run_id).data.tags.get("model_sha256", "unknown")
+    return model, str(version.version), sha256
+
+
+def load_champion(paths: Paths) -> Pipeline | None:
+    """The champion model from the registry, or None when no registry or champion exists."""
+    found = champion(paths)
+    return found[0] if found else None

@@ -2,7 +2,8 @@
 
 Run it with ``uvicorn <package>.serving.app:app`` (``make serve``). Endpoints:
 
-- ``GET /health``: whether the model is loaded, its sha256 and the git commit served
+- ``GET /health``: whether the model is loaded, its sha256, where it came from (the model
+  file, or the registry's champion when a registry is configured) and the git commit served
   (503 while no model is loaded, so orchestrators wait or restart).
 - ``GET /schema``: the JSON schema of inputs and outputs (models/schema.json).
 - ``POST /predict``: ``{"records": [...]}`` in, ``{"predictions": [...]}`` out; a body
@@ -26,7 +27,6 @@ from .service import (
     MAX_BATCH_SIZE,
     InvalidRequestError,
     ModelService,
-    default_model_path,
     served_commit,
 )
 
@@ -73,7 +73,9 @@ def create_app(model_path: Path | None = None) -> FastAPI:
         app.state.load_error = None
         app.state.git_commit = served_commit()
         try:
-            app.state.service = ModelService.load(model_path or default_model_path())
+            app.state.service = (
+                ModelService.load(model_path) if model_path else ModelService.load_default()
+            )
         except (FileNotFoundError, OSError, ValueError) as error:
             app.state.load_error = str(error)
         yield
@@ -96,6 +98,7 @@ def create_app(model_path: Path | None = None) -> FastAPI:
             "status": "ok" if service else "unavailable",
             "model_loaded": service is not None,
             "model_sha256": service.model_sha256 if service else None,
+            "model_source": service.source if service else None,
             "git_commit": request.app.state.git_commit,
             "version": __version__,
         }

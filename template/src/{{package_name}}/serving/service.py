@@ -18,10 +18,11 @@ from typing import Any
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ..config import Paths, project_root
+from ..config import MODEL_NAME, Paths, project_root
 from ..model import load_model, predict
 from ..reproducibility import git_commit, sha256_file
 from ..schema import build_schema
+from ..tracking import champion
 
 #: The most records one request may hold.
 MAX_BATCH_SIZE = 1000
@@ -155,6 +156,8 @@ class ModelService:
     model_path: Path
     model_sha256: str
     schema: dict[str, Any]
+    #: Where the model came from: the model file, or the registry's champion version.
+    source: str = "file"
 
     @classmethod
     def load(cls, model_path: Path) -> ModelService:
@@ -170,6 +173,25 @@ class ModelService:
         else:
             schema = build_schema()
         return cls(model, model_path, sha256_file(model_path), schema)
+
+    @classmethod
+    def load_default(cls) -> ModelService:
+        """The registry's champion when a registry is configured, else the model file.
+
+        Raises:
+            FileNotFoundError: If there is no champion and the model file is missing.
+        """
+        paths = Paths(project_root())
+        found = champion(paths)
+        if found is None:
+            return cls.load(paths.model)
+        model, version, sha256 = found
+        schema = (
+            json.loads(paths.schema.read_text(encoding="utf-8"))
+            if paths.schema.is_file()
+            else build_schema()
+        )
+        return cls(model, paths.model, sha256, schema, source=f"registry:{MODEL_NAME}@{version}")
 
     def predict_payload(self, payload: Any) -> list[dict[str, Any]]:
         """Validate a request body and return one output record per input record.
