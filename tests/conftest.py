@@ -12,6 +12,8 @@ import pytest
 from mlstart.core.new import NewProjectResult, new_project
 from mlstart.core.tools import find_uv
 
+from tests.ship_helpers import completed
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 Generate = Callable[..., Path]
@@ -55,15 +57,7 @@ def run(
     args: list[str], cwd: Path, *, timeout: int = 900, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a command, failing the test with its output if it exits non-zero."""
-    result = subprocess.run(
-        args,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+    result = completed(args, cwd, env=env, timeout=timeout)
     assert result.returncode == 0, (
         f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     )

@@ -65,13 +65,11 @@ def check_python() -> Check:
 
 def check_git() -> Check:
     """git, for the initial commit, updates and the decommission record."""
-    found = _version_of(["git", "--version"])
-    return Check(
+    return _tool_check(
         "git",
-        found is not None,
+        ["git", "--version"],
         essential=True,
-        detail=found or "not found",
-        hint="" if found else "install git (e.g. apt-get install git) and set user.name/email",
+        hint="install git (e.g. apt-get install git) and set user.name/email",
     )
 
 
@@ -84,13 +82,8 @@ def check_uv() -> Check:
         uv = find_uv()
     except ToolMissingError:
         uv = None
-    found = _version_of([uv, "--version"]) if uv else None
-    return Check(
-        "uv",
-        found is not None,
-        essential=True,
-        detail=found or "not found",
-        hint="" if found else "pip install uv",
+    return _tool_check(
+        "uv", [uv, "--version"] if uv else None, essential=True, hint="pip install uv"
     )
 
 
@@ -110,15 +103,11 @@ def check_pulumi_sdk() -> Check:
 
 def check_pulumi_cli() -> Check:
     """The Pulumi CLI, which ``mlstart up``, ``status`` and ``down`` drive."""
-    found = _version_of(["pulumi", "version"])
-    return Check(
+    return _tool_check(
         "Pulumi CLI (up, status, down)",
-        found is not None,
+        ["pulumi", "version"],
         essential=False,
-        detail=found or "not found",
-        hint=""
-        if found
-        else "install it from https://www.pulumi.com/docs/install/ (`mlstart plan` works without)",
+        hint="install it from https://www.pulumi.com/docs/install/ (`mlstart plan` works without)",
     )
 
 
@@ -138,6 +127,18 @@ def check_azure_login() -> Check:
             "Azure CLI login", False, essential=False, detail="not logged in", hint="az login"
         )
     return Check("Azure CLI login", True, essential=False, detail=result.stdout.strip())
+
+
+def _tool_check(name: str, command: list[str] | None, *, essential: bool, hint: str) -> Check:
+    """Pass if ``command`` (a version query) runs; its first line of output is the detail."""
+    found = _version_of(command) if command else None
+    return Check(
+        name,
+        found is not None,
+        essential=essential,
+        detail=found or "not found",
+        hint="" if found else hint,
+    )
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str] | None:

@@ -67,12 +67,14 @@ def plan_decommission(
 ) -> DecommissionPlan:
     """Work out what would be destroyed and kept, without changing anything."""
     infra = infra_dir(project)
-    resources = [
-        r for r in stack_resources(open_stack(infra, stack, create=False)) if not r.is_provider
-    ]
+    return _plan(open_stack(infra, stack, create=False), project_root(infra), stack, include_data)
+
+
+def _plan(pulumi_stack: Any, root: Path, stack: str, include_data: bool) -> DecommissionPlan:
+    resources = [r for r in stack_resources(pulumi_stack) if not r.is_provider]
     kept = [] if include_data else [r for r in resources if r.protect]
     return DecommissionPlan(
-        project_name=_project_name(project_root(infra)),
+        project_name=_project_name(root),
         stack=stack,
         to_destroy=[r for r in resources if r not in kept],
         kept=kept,
@@ -113,14 +115,14 @@ def decommission(
     pulumi = require_pulumi_cli()
     infra = infra_dir(project)
     root = project_root(infra)
-    plan = plan_decommission(root, stack=stack, include_data=include_data)
+    pulumi_stack = open_stack(infra, stack, create=False)
+    plan = _plan(pulumi_stack, root, stack, include_data)
     if not confirm(plan):
         raise DecommissionCancelled("decommission cancelled; nothing was destroyed")
     protected = [r for r in plan.to_destroy if r.protect]
     if include_data and protected and not (confirm_data and confirm_data(protected)):
         raise DecommissionCancelled("decommission cancelled; nothing was destroyed")
 
-    pulumi_stack = open_stack(infra, stack, create=False)
     result = DownResult(
         archive=write_archive(root, infra, pulumi_stack, stack, plan, today or dt.date.today()),
         archive_commit=None,
@@ -222,9 +224,7 @@ def _unprotect_all(pulumi: str, infra: Path, stack: str) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise MlstartError(
-            f"pulumi state unprotect failed: {last_error_line(Exception(result.stderr))}"
-        )
+        raise MlstartError(f"pulumi state unprotect failed: {last_error_line(result.stderr)}")
 
 
 def _summary(plan: DecommissionPlan, today: dt.date) -> str:

@@ -1,4 +1,4 @@
-"""Small, read-only questions asked of a project's git repository."""
+"""git, run in a project: one runner, the initial commit, and questions about the tree."""
 
 from __future__ import annotations
 
@@ -27,6 +27,28 @@ def git(project: Path, *args: str, check: bool = True) -> str:
         reason = detail[-1] if detail else f"exit code {result.returncode}"
         raise MlstartError(f"git {_subcommand(args)} failed: {reason}")
     return result.stdout
+
+
+def git_initial_commit(project: Path, *, author_name: str, author_email: str, message: str) -> str:
+    """Create a repository on branch ``main`` with one commit of every file.
+
+    Returns:
+        The commit's sha.
+
+    Raises:
+        ToolMissingError: If git is not installed.
+        MlstartError: If a git command fails.
+    """
+    identity = (
+        "-c", f"user.name={author_name}",
+        "-c", f"user.email={author_email}",
+        "-c", "commit.gpgsign=false",
+        "-c", "core.hooksPath=/dev/null",
+    )  # fmt: skip
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, *identity, "commit", "--quiet", "--no-verify", "--message", message)
+    return git(project, "rev-parse", "HEAD").strip()
 
 
 def is_repository(project: Path) -> bool:

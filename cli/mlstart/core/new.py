@@ -11,7 +11,6 @@ import os
 import shutil
 import sys
 import tempfile
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +25,13 @@ from mlstart.core.answers import (
     machine_defaults,
     parse_data_pairs,
 )
-from mlstart.core.template import TemplateSource, locate_template, question_names
-from mlstart.core.tools import git_initial_commit, uv_lock
+from mlstart.core.git import git_initial_commit
+from mlstart.core.template import TemplateSource, copier_errors, locate_template, question_names
+from mlstart.core.tools import uv_lock
 from mlstart.errors import (
     DestinationError,
     InvalidAnswerError,
     MlstartError,
-    TemplateError,
     ToolMissingError,
 )
 from mlstart.naming import check_package, check_slug, package_from_slug, slugify
@@ -189,31 +188,20 @@ def _render(
     source: TemplateSource, staging: Path, answers: dict[str, Any], *, interactive: bool
 ) -> dict[str, Any]:
     from copier import run_copy
-    from copier.errors import CopierError
 
-    try:
-        with warnings.catch_warnings():
-            # Copier warns about dirty template checkouts and deprecated helpers; the
-            # user of mlstart can act on neither.
-            warnings.simplefilter("ignore")
-            run_copy(
-                source.src_path,
-                staging,
-                data=answers,
-                user_defaults=machine_defaults(),
-                vcs_ref=source.vcs_ref,
-                defaults=not interactive,
-                overwrite=True,
-                quiet=True,
-                unsafe=False,
-                cleanup_on_error=False,
-            )
-    except KeyboardInterrupt as error:  # includes copier's CopierAnswersInterrupt
-        raise KeyboardInterrupt from error
-    except ValueError as error:
-        raise InvalidAnswerError(_one_line(error)) from error
-    except CopierError as error:
-        raise TemplateError(f"cannot render the template: {_one_line(error)}") from error
+    with copier_errors("cannot render the template"):
+        run_copy(
+            source.src_path,
+            staging,
+            data=answers,
+            user_defaults=machine_defaults(),
+            vcs_ref=source.vcs_ref,
+            defaults=not interactive,
+            overwrite=True,
+            quiet=True,
+            unsafe=False,
+            cleanup_on_error=False,
+        )
     return _finish_answers_file(staging / ANSWERS_FILE, source)
 
 
@@ -238,8 +226,3 @@ def _default_directory_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o777 & ~umask
-
-
-def _one_line(error: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(error).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

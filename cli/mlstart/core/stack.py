@@ -141,8 +141,8 @@ def stack_resources(stack: automation.Stack) -> list[StackResource]:
     ]
 
 
-def last_error_line(error: BaseException) -> str:
-    """The most useful single line of a Pulumi CLI failure."""
+def last_error_line(error: BaseException | str) -> str:
+    """The most useful single line of a Pulumi CLI failure (an exception or its output)."""
     text = str(error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):

@@ -14,6 +14,9 @@ template's public repository, at the release tag of the mlstart version that ren
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from typing import Any
 import yaml
 
 from mlstart import __version__
-from mlstart.errors import TemplateError
+from mlstart.errors import InvalidAnswerError, TemplateError
 
 #: Where the template's tagged history is published.
 TEMPLATE_REPOSITORY = "https://github.com/mlstart/mlstart.git"
@@ -93,3 +96,39 @@ def question_names(source: TemplateSource) -> list[str] | None:
         for name, spec in config.items()
         if not name.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
     ]
+
+
+@contextmanager
+def copier_errors(action: str) -> Iterator[None]:
+    """Run copier quietly and turn its failures into one-line mlstart errors.
+
+    Copier's warnings (dirty template checkouts, deprecated helpers) are hidden: the user
+    of mlstart can act on neither. Ctrl-C, including copier's CopierAnswersInterrupt, is
+    re-raised as a plain KeyboardInterrupt.
+
+    Args:
+        action: What failed, for the message, e.g. ``"cannot render the template"``.
+
+    Raises:
+        InvalidAnswerError: If an answer fails a validator or a choice.
+        TemplateError: For any other copier error.
+    """
+    from copier.errors import CopierError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    except KeyboardInterrupt as error:
+        raise KeyboardInterrupt from error
+    except ValueError as error:
+        raise InvalidAnswerError(one_line(str(error))) from error
+    except CopierError as error:
+        message = getattr(error, "message", None) or str(error)
+        raise TemplateError(f"{action}: {one_line(message)}") from error
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse whitespace to single spaces and cut to ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,4 +1,4 @@
-"""The external programs mlstart drives after rendering: uv (locking) and git."""
+"""uv, which mlstart drives to lock a generated project's environment."""
 
 from __future__ import annotations
 
@@ -52,41 +52,3 @@ def uv_lock(project: Path) -> None:
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         raise MlstartError(lines[-1].strip() if lines else f"uv lock exited {result.returncode}")
-
-
-def git_initial_commit(project: Path, *, author_name: str, author_email: str, message: str) -> str:
-    """Create a repository on branch ``main`` with one commit of every file.
-
-    Returns:
-        The commit's sha.
-
-    Raises:
-        ToolMissingError: If git is not installed.
-        MlstartError: If a git command fails.
-    """
-    git = shutil.which("git")
-    if git is None:
-        raise ToolMissingError("git is not installed")
-    identity = [
-        "-c", f"user.name={author_name}",
-        "-c", f"user.email={author_email}",
-        "-c", "commit.gpgsign=false",
-        "-c", "core.hooksPath=/dev/null",
-    ]  # fmt: skip
-    for args in (
-        ["init", "--quiet", "--initial-branch=main"],
-        ["add", "--all"],
-        [*identity, "commit", "--quiet", "--no-verify", "--message", message],
-    ):
-        result = subprocess.run(
-            [git, *args], cwd=project, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
-            step = "commit" if "commit" in args else args[0]
-            reason = detail[-1] if detail else f"exit code {result.returncode}"
-            raise MlstartError(f"git {step} failed: {reason}")
-    head = subprocess.run(
-        [git, "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
-    )
-    return head.stdout.strip()

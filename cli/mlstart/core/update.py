@@ -8,7 +8,6 @@ changes; where both sides changed the same lines, copier writes inline conflict 
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ import yaml
 
 from mlstart import __version__
 from mlstart.core.git import dirty_paths, is_repository
-from mlstart.core.template import TEMPLATE_REF_ENV_VAR, TEMPLATE_REPOSITORY
-from mlstart.errors import TemplateError, UsageError
+from mlstart.core.template import TEMPLATE_REF_ENV_VAR, TEMPLATE_REPOSITORY, copier_errors
+from mlstart.errors import UsageError
 
 ANSWERS_FILE = ".copier-answers.yml"
 CONFLICT_MARKER = "<<<<<<< before updating"
@@ -73,28 +72,18 @@ def update_project(project: Path | str = ".", *, version: str | None = None) -> 
     ref = version or os.environ.get(TEMPLATE_REF_ENV_VAR) or _default_ref(before)
 
     from copier import run_update
-    from copier.errors import CopierError
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            run_update(
-                root,
-                vcs_ref=ref,
-                defaults=True,
-                overwrite=True,
-                skip_answered=True,
-                conflict="inline",
-                quiet=True,
-                unsafe=False,
-            )
-    except KeyboardInterrupt as error:
-        raise KeyboardInterrupt from error
-    except ValueError as error:
-        raise UsageError(" ".join(str(error).split())) from error
-    except CopierError as error:
-        message = getattr(error, "message", None) or str(error)
-        raise TemplateError(f"cannot update: {' '.join(message.split())}") from error
+    with copier_errors("cannot update"):
+        run_update(
+            root,
+            vcs_ref=ref,
+            defaults=True,
+            overwrite=True,
+            skip_answered=True,
+            conflict="inline",
+            quiet=True,
+            unsafe=False,
+        )
     after = _recorded(answers_path)
     changed = dirty_paths(root)
     conflicts = [path for path in changed if _has_conflict(root / path)]
