@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mlstart_infra.graph import PlannedResource, ResourceGraph, dig
+from mlstart_infra.offline.graph import PlannedResource, ResourceGraph, dig
 
 Severity = Literal["high", "medium", "low"]
 Status = Literal["pass", "fail", "not-applicable"]

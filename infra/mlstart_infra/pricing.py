@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from mlstart_infra.graph import PlannedResource, ResourceGraph, dig
+from mlstart_infra.offline.graph import PlannedResource, ResourceGraph, dig
 
 Basis = Literal["compute", "fixed", "usage-based", "free", "unpriced"]
 

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from mlstart_infra.graph import ResourceGraph
+from mlstart_infra.offline.graph import ResourceGraph
 
 #: Without the `azure` extra only the pure-Python tests (prices) can run.
 NEEDS_PULUMI = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from mlstart_infra import policies
 from mlstart_infra.components import naming, ssh_key, tags
-from mlstart_infra.plan import plan_project
+from mlstart_infra.offline.plan import plan_project
 
 from tests.conftest import REPO_ROOT
 from tests.infra.conftest import TEST_KEY, by_type, write_program
@@ -178,7 +178,7 @@ def test_public_ip_allows_ssh_only_from_the_given_range(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("cidr", ["", "0.0.0.0/0", "*", "not-a-range"])
 def test_public_ip_without_a_real_range_is_refused(tmp_path: Path, cidr: str) -> None:
-    from mlstart_infra.plan import ProgramFailedError
+    from mlstart_infra.offline.plan import ProgramFailedError
 
     with pytest.raises(ProgramFailedError, match="ssh_allowed_cidr"):
         workstation(tmp_path, publicIp="true", cidr=cidr)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from mlstart_infra import policies
-from mlstart_infra.graph import PlannedResource, ResourceGraph
-from mlstart_infra.plan import plan_project
+from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
+from mlstart_infra.offline.plan import plan_project
 
 from tests.infra.conftest import write_program
 

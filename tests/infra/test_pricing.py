@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from mlstart_infra.graph import PlannedResource, ResourceGraph
+from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
 from mlstart_infra.pricing import PriceTable, UsageAssumptions, estimate
 
 TABLE = PriceTable.load()

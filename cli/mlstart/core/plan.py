@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mlstart.errors import PlanError, PolicyFailureError, ToolMissingError
 
 if TYPE_CHECKING:
-    from mlstart_infra.graph import ResourceGraph
+    from mlstart_infra.offline.graph import ResourceGraph
     from mlstart_infra.policies import PolicyResult
     from mlstart_infra.pricing import CostEstimate
 
@@ -75,7 +75,8 @@ def plan_project(
     for module in ("pulumi", "pulumi_azure_native"):
         if importlib.util.find_spec(module) is None:
             raise ToolMissingError(AZURE_EXTRA_HINT)
-    from mlstart_infra import plan, policies, pricing
+    from mlstart_infra import policies, pricing
+    from mlstart_infra.offline import plan
 
     try:
         table = pricing.PriceTable.load(prices) if prices else None

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pulumi
 
-#: Key data used in previews when the key file does not exist; policies recognise it.
-MISSING_KEY_MARKER = "MISSING-SSH-PUBLIC-KEY"
+from .catalog import MISSING_KEY_MARKER
 
 _PUBLIC_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) "

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: Tag keys the cost-guard policy requires on every resource that accepts tags.
-REQUIRED_TAG_KEYS = ("project", "owner", "environment", "decommission-by")
+from .catalog import REQUIRED_TAG_KEYS
+
+__all__ = ["REQUIRED_TAG_KEYS", "standard_tags"]
 
 
 def standard_tags(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from components.mocks import RecordedResource, run_program
+from mocks import RecordedResource, run_program
 
 INFRA = Path(__file__).resolve().parents[1]
 PROJECT = yaml.safe_load((INFRA / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]

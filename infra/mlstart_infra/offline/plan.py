@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from mlstart_infra.graph import PlannedResource, ResourceGraph
+from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
 
 #: Shown instead of encrypted (``secure:``) config values, which cannot be read offline.
 SECRET_PLACEHOLDER = "[secret]"
@@ -115,7 +115,7 @@ def plan_project(path: Path | str, *, stack: str = "dev") -> ResourceGraph:
         PlanInputError: If the project or stack config cannot be used.
         ProgramFailedError: If the program fails.
     """
-    from mlstart_infra.components.mocks import azure_name, run_program
+    from mlstart_infra.offline.mocks import azure_name, run_program
 
     project = find_project(path)
     config, secrets = stack_config(project, stack)

@@ -1,0 +1,77 @@
+"""Facts about Azure resource types that the components, policies, prices and mocks share.
+
+One place for the Pulumi type tokens the components create, the tag keys every resource
+carries, the types Azure does not let you tag, and the markers a plan uses for values it
+cannot know offline. Pure standard library: importable without Pulumi, so the offline
+policies, prices and tests read the same facts as the program ``pulumi up`` runs.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- type tokens
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+VNET = "azure-native:network:VirtualNetwork"
+SUBNET = "azure-native:network:Subnet"
+NSG = "azure-native:network:NetworkSecurityGroup"
+NSG_RULE = "azure-native:network:SecurityRule"
+NIC = "azure-native:network:NetworkInterface"
+PUBLIC_IP = "azure-native:network:PublicIPAddress"
+NAT_GATEWAY = "azure-native:network:NatGateway"
+BASTION = "azure-native:network:BastionHost"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+VM = "azure-native:compute:VirtualMachine"
+VM_EXTENSION = "azure-native:compute:VirtualMachineExtension"
+VMSS = "azure-native:compute:VirtualMachineScaleSet"
+SCHEDULE = "azure-native:devtestlab:GlobalSchedule"
+STORAGE = "azure-native:storage:StorageAccount"
+BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
+BLOB_CONTAINER = "azure-native:storage:BlobContainer"
+VAULT = "azure-native:keyvault:Vault"
+LOG_ANALYTICS = "azure-native:operationalinsights:Workspace"
+APP_INSIGHTS = "azure-native:applicationinsights:Component"
+REGISTRY = "azure-native:containerregistry:Registry"
+ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+ML_COMPUTE = "azure-native:machinelearningservices:Compute"
+ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
+DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
+ML_MODEL_CONTAINER = "azure-native:machinelearningservices:ModelContainer"
+ML_MODEL_VERSION = "azure-native:machinelearningservices:ModelVersion"
+CONTAINER_ENV = "azure-native:app:ManagedEnvironment"
+CONTAINER_APP = "azure-native:app:ContainerApp"
+AUTH_CONFIG = "azure-native:app:ContainerAppsAuthConfig"
+BUDGET = "azure-native:consumption:Budget"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+#: Azure ML compute types (``properties.computeType``) that run nodes.
+AML_CLUSTER = "AmlCompute"
+AML_INSTANCE = "ComputeInstance"
+
+# ---------------------------------------------------------------- tags
+#: Tag keys the cost-guard policy requires on every resource that accepts tags.
+REQUIRED_TAG_KEYS = ("project", "owner", "environment", "decommission-by")
+
+#: Types that take no ``tags`` input (sub-resources, RBAC, budgets, auth configs).
+UNTAGGABLE_TYPES = frozenset(
+    {
+        SUBNET,
+        NSG_RULE,
+        BLOB_SERVICE,
+        BLOB_CONTAINER,
+        BUDGET,
+        ROLE_ASSIGNMENT,
+        AUTH_CONFIG,
+        ML_MODEL_CONTAINER,
+        ML_MODEL_VERSION,
+    }
+)
+
+# ---------------------------------------------------------------- markers
+#: Key data used in previews when the SSH key file does not exist; policies recognise it.
+MISSING_KEY_MARKER = "MISSING-SSH-PUBLIC-KEY"
+#: Shown instead of secret values (``secure:`` config, secret outputs), which stay hidden.
+SECRET_PLACEHOLDER = "[secret]"
+
+
+def short_type(type_token: str) -> str:
+    """``azure-native:compute:VirtualMachine`` -> ``compute:VirtualMachine``."""
+    return type_token.removeprefix("azure-native:")
