@@ -1,4 +1,5 @@
-"""Put the stand-in Pulumi CLI (tests/standin_pulumi.py) on PATH for a test."""
+"""Put the stand-in Pulumi CLI (tests/standin_pulumi.py) or Azure CLI (tests/standin_az.py)
+on PATH for a test."""
 
 from __future__ import annotations
 
@@ -12,6 +13,31 @@ from typing import Any
 import pytest
 
 STANDIN = Path(__file__).with_name("standin_pulumi.py")
+STANDIN_AZ = Path(__file__).with_name("standin_az.py")
+SUBSCRIPTION = "00000000-0000-0000-0000-00000000c0de"
+
+
+def program_from_graph(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stand-in's program from an offline plan's resources (``graph.to_dict()``).
+
+    Keeps what the state records (parents, dependencies, inputs) so the stand-in's
+    export looks like Pulumi's; resources the deploy workflow owns are left out.
+    """
+    names = {r["urn"]: r["name"] for r in resources}
+    return [
+        {
+            "type": r["type"],
+            "name": r["name"],
+            "protect": r["protect"],
+            "custom": r["custom"],
+            "parent": names.get(r["parent"] or ""),
+            "dependsOn": [names[u] for u in r.get("dependencies", ()) if u in names],
+            "inputs": r["inputs"],
+            "outputs": {"name": r["azure_name"]} if r["custom"] else {},
+        }
+        for r in resources
+        if r.get("owner", "pulumi") == "pulumi"
+    ]
 
 
 @dataclass
@@ -49,3 +75,48 @@ def standin_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandinPu
     handle = StandinPulumi(home=home, program_file=tmp_path / "standin-program.json")
     handle.program([], {})
     return handle
+
+
+@dataclass
+class StandinAz:
+    """Handle on the stand-in Azure CLI: who is signed in and which roles they hold."""
+
+    home: Path
+
+    def login(self, user: str = "ci@example.com", kind: str = "user") -> None:
+        account = {
+            "id": SUBSCRIPTION,
+            "name": "Standin Subscription",
+            "tenantId": "11111111-1111-1111-1111-111111111111",
+            "user": {"name": user, "type": kind},
+        }
+        (self.home / "account.json").write_text(json.dumps(account))
+
+    def assign(self, user: str, role: str, scope: str) -> None:
+        path = self.home / "assignments.json"
+        listed = json.loads(path.read_text()) if path.exists() else []
+        listed.append({"principalName": user, "roleDefinitionName": role, "scope": scope})
+        path.write_text(json.dumps(listed))
+
+    def calls(self) -> list[list[str]]:
+        log = self.home / "calls.jsonl"
+        if not log.exists():
+            return []
+        return [json.loads(line)["args"] for line in log.read_text().splitlines()]
+
+
+@pytest.fixture
+def standin_az(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandinAz:
+    bin_dir = tmp_path / "standin-az-bin"
+    bin_dir.mkdir()
+    executable = bin_dir / "az"
+    executable.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDIN_AZ}" "$@"\n')
+    executable.chmod(0o755)
+    home = tmp_path / "standin-az-home"
+    home.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("STANDIN_AZ_HOME", str(home))
+    monkeypatch.setenv("STANDIN_AZ_ACCOUNT", str(home / "account.json"))
+    monkeypatch.setenv("STANDIN_AZ_ASSIGNMENTS", str(home / "assignments.json"))
+    (home / "assignments.json").write_text("[]")
+    return StandinAz(home=home)

@@ -7,8 +7,14 @@ stack's state in a folder, and records every invocation so tests can assert on t
 
 Environment:
     STANDIN_PULUMI_HOME: folder holding the state and ``calls.jsonl`` (required).
-    STANDIN_PULUMI_PROGRAM: JSON file ``{"resources": [{"type", "name", "protect"}],
-        "outputs": {...}}`` describing what ``up`` creates.
+    STANDIN_PULUMI_PROGRAM: JSON file ``{"resources": [...], "outputs": {...}}`` describing
+        what ``up`` creates. Each resource has ``type`` and ``name`` and may have
+        ``protect``, ``custom`` (False for components), ``parent`` (a name),
+        ``dependsOn`` (names), ``propertyDependencies`` (input name to names), ``inputs``
+        and ``outputs``. The export turns names into URNs the way Pulumi does (parent
+        types joined by ``$``), gives every custom resource the default provider, and
+        ``destroy --exclude-protected`` keeps protected resources with everything they
+        depend on, as Pulumi does.
     STANDIN_PULUMI_FAIL: a command name (``up``, ``destroy``) that should fail.
 """
 
@@ -24,6 +30,10 @@ from typing import Any
 VERSION = "v3.272.0"
 HOME = Path(os.environ["STANDIN_PULUMI_HOME"])
 STACKS = HOME / "stacks"
+STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_TYPE = "pulumi:providers:azure-native"
+PROVIDER_NAME = "default_3_29_0"
+PROVIDER_ID = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def now() -> str:
@@ -90,6 +100,75 @@ def stack_config(stack: str) -> dict[str, Any]:
     return dict(content.get("config") or {})
 
 
+def exported(stack: str, resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The resources as `pulumi stack export` writes them (deployment format v3)."""
+    by_name = {r["name"]: r for r in resources}
+
+    def urn_of(name: str) -> str:
+        resource = by_name[name]
+        chain, parent = [resource["type"]], resource.get("parent")
+        while parent:
+            chain.insert(0, by_name[parent]["type"])
+            parent = by_name[parent].get("parent")
+        return urn(stack, "$".join(chain), name)
+
+    stack_urn = urn(stack, STACK_TYPE, f"{project_name()}-{stack}")
+    provider_urn = urn(stack, PROVIDER_TYPE, PROVIDER_NAME)
+    out = []
+    for resource in resources:
+        if resource["type"] == STACK_TYPE:
+            out.append({"urn": stack_urn, "custom": False, "type": STACK_TYPE, "outputs": {}})
+            continue
+        if resource["type"] == PROVIDER_TYPE:
+            out.append(
+                {"urn": provider_urn, "custom": True, "id": PROVIDER_ID, "type": PROVIDER_TYPE,
+                 "inputs": {"location": "westeurope"}, "outputs": {"location": "westeurope"},
+                 "parent": stack_urn}
+            )  # fmt: skip
+            continue
+        custom = resource.get("custom", True)
+        item: dict[str, Any] = {
+            "urn": urn_of(resource["name"]),
+            "custom": custom,
+            "type": resource["type"],
+            "protect": resource.get("protect", False),
+            "inputs": resource.get("inputs", {}),
+            "outputs": resource.get("outputs", {}),
+            "parent": urn_of(resource["parent"]) if resource.get("parent") else stack_urn,
+            "dependencies": [urn_of(n) for n in resource.get("dependsOn", [])],
+            "propertyDependencies": {
+                key: [urn_of(n) for n in names]
+                for key, names in resource.get("propertyDependencies", {}).items()
+            },
+        }
+        if custom:
+            item["id"] = f"/standin/{resource['name']}"
+            item["provider"] = f"{provider_urn}::{PROVIDER_ID}"
+        out.append(item)
+    return out
+
+
+def kept_by_exclude_protected(stack: str, resources: list[dict[str, Any]]) -> set[str]:
+    """Names `destroy --exclude-protected` keeps: protected ones and all they depend on."""
+    state = exported(stack, resources)
+    by_urn = {item["urn"]: item for item in state}
+    names = {item["urn"]: r["name"] for item, r in zip(state, resources, strict=True)}
+    kept: set[str] = set()
+    pending = [item["urn"] for item in state if item.get("protect")]
+    while pending:
+        current = pending.pop()
+        if current in kept:
+            continue
+        kept.add(current)
+        item = by_urn[current]
+        pending += item.get("dependencies", [])
+        for urns in item.get("propertyDependencies", {}).values():
+            pending += urns
+        pending += [item["parent"]] if item.get("parent") else []
+        pending += [item["provider"].rsplit("::", 1)[0]] if item.get("provider") else []
+    return {names[u] for u in kept}
+
+
 def cmd_stack(args: list[str]) -> None:
     sub = args[0] if args and not args[0].startswith("-") else "select"
     rest = args[1:] if args and not args[0].startswith("-") else args
@@ -130,20 +209,9 @@ def cmd_stack(args: list[str]) -> None:
     elif sub == "export":
         name = current_stack(rest)
         state = load(name)
-        resources = [
-            {
-                "urn": urn(name, r["type"], r["name"]),
-                "custom": r["type"] != "pulumi:pulumi:Stack",
-                "type": r["type"],
-                "protect": r.get("protect", False),
-                "outputs": r.get("outputs", {}),
-            }
-            for r in state["resources"]
-        ]
         manifest = {"time": now(), "magic": "standin", "version": VERSION}
-        print(
-            json.dumps({"version": 3, "deployment": {"manifest": manifest, "resources": resources}})
-        )
+        deployment = {"manifest": manifest, "resources": exported(name, state["resources"])}
+        print(json.dumps({"version": 3, "deployment": deployment}))
     elif sub == "rm":
         positional = [a for a in rest if not a.startswith("-") and a != option(rest, "--stack")]
         name = positional[0] if positional else current_stack(rest)
@@ -151,6 +219,8 @@ def cmd_stack(args: list[str]) -> None:
         if state["resources"] and "--force" not in rest:
             fail(f"'{name}' still has resources; removal rejected")
         (STACKS / f"{name}.json").unlink()
+        if "--preserve-config" not in rest:  # as Pulumi does: the config file goes too
+            (Path.cwd() / f"Pulumi.{name}.yaml").unlink(missing_ok=True)
         print(f"Stack '{name}' has been removed!")
     else:
         fail(f"stand-in pulumi does not implement `stack {sub}`")
@@ -192,7 +262,10 @@ def cmd_up(args: list[str]) -> None:
         print(f"Updating ({name})")
         fail("update failed: the stand-in was told to fail")
     program = json.loads(Path(os.environ["STANDIN_PULUMI_PROGRAM"]).read_text())
-    wanted = [{"type": "pulumi:pulumi:Stack", "name": f"{project_name()}-{name}"}]
+    wanted = [
+        {"type": STACK_TYPE, "name": f"{project_name()}-{name}"},
+        {"type": PROVIDER_TYPE, "name": PROVIDER_NAME},
+    ]
     wanted += program["resources"]
     existing = {(r["type"], r["name"]) for r in state["resources"]}
     print(f"Updating ({name})\n")
@@ -227,19 +300,18 @@ def cmd_destroy(args: list[str]) -> None:
             f"resource {urn(name, protected[0]['type'], protected[0]['name'])} cannot be "
             "deleted because it is protected"
         )
+    kept = kept_by_exclude_protected(name, state["resources"]) if keep_protected else set()
     print(f"Destroying ({name})\n")
-    deleted = [r for r in state["resources"] if not r.get("protect")]
-    for resource in deleted:
-        if resource["type"] != "pulumi:pulumi:Stack" or not protected:
+    deleted = [r for r in state["resources"] if r["name"] not in kept]
+    for resource in reversed(deleted):
+        if resource["type"] not in (STACK_TYPE, PROVIDER_TYPE):
             print(f" -   {resource['type']:<55} {resource['name']:<40} deleted")
-    remaining = [r for r in state["resources"] if r.get("protect")]
-    if remaining:  # the stack resource stays while it has children
-        remaining.insert(0, {"type": "pulumi:pulumi:Stack", "name": f"{project_name()}-{name}"})
-    state["resources"] = remaining
-    if not remaining:
+    state["resources"] = [r for r in state["resources"] if r["name"] in kept]
+    if not state["resources"]:
         state["outputs"] = {}
-    print(f"\nResources:\n    - {len(deleted)} deleted\n\nDuration: 1s")
-    record_history(state, "destroy", {"delete": len(deleted)})
+    count = len([r for r in deleted if r["type"] not in (STACK_TYPE, PROVIDER_TYPE)])
+    print(f"\nResources:\n    - {count} deleted\n\nDuration: 1s")
+    record_history(state, "destroy", {"delete": count})
     save(name, state)
 
 

@@ -11,7 +11,13 @@ from mlstart.cli import app
 from mlstart.core import doctor
 from typer.testing import CliRunner
 
-from tests.standin import StandinPulumi, standin_pulumi  # noqa: F401
+from tests.standin import (  # noqa: F401
+    SUBSCRIPTION,
+    StandinAz,
+    StandinPulumi,
+    standin_az,
+    standin_pulumi,
+)
 
 runner = CliRunner()
 
@@ -46,3 +52,77 @@ def test_doctor_fails_without_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "fix: install git" in result.output
     assert doctor.essentials_ok(doctor.run_checks()) is False
     assert os.environ["PATH"] == str(tmp_path)
+
+
+def test_doctor_outside_a_project_checks_no_roles(tmp_path: Path) -> None:
+    assert doctor.role_checks(tmp_path) == []
+
+
+def test_doctor_lists_the_roles_and_says_what_to_check_by_hand_without_az(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = write_project(tmp_path, monkeypatch)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    checks = doctor.role_checks(project)
+    assert [check.name for check in checks] == [
+        "Azure role Contributor",
+        "Azure role Role Based Access Control Administrator",
+        "Azure role assignments",
+    ]
+    assert all(check.ok is None and not check.essential for check in checks)
+    assert checks[0].detail.startswith("on resource group rg-roles-dev (subscription for the first")
+    assert checks[-1].detail == "not checked: az not found"
+    assert checks[-1].hint.startswith("check by hand: az role assignment list --assignee")
+
+
+def test_doctor_checks_roles_with_az(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    standin_az: StandinAz,  # noqa: F811
+) -> None:
+    project = write_project(tmp_path, monkeypatch)
+    group = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-roles-dev"
+    standin_az.login("dev@example.com")
+    standin_az.assign("dev@example.com", "Contributor", f"/subscriptions/{SUBSCRIPTION}")
+    standin_az.assign("someone@example.com", "Role Based Access Control Administrator", group)
+    result = runner.invoke(app, ["doctor", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "      ok  Azure role Contributor" in result.output
+    assert "optional  Azure role Role Based Access Control Administrator" in result.output
+    assert "fix: ask an Owner to assign it to dev@example.com" in result.output
+
+    standin_az.assign("dev@example.com", "Owner", group)  # Owner may assign roles too
+    assert all(check.ok for check in doctor.role_checks(project))
+
+    (standin_az.home / "account.json").unlink()
+    checks = doctor.role_checks(project)
+    assert checks[-1].detail == "not checked: not logged in to the Azure CLI: az login"
+
+
+def write_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Pulumi project whose program creates a group, a registry role assignment, a budget."""
+    pytest.importorskip("pulumi_azure_native")
+    infra = tmp_path / "roles" / "infra"
+    infra.mkdir(parents=True)
+    (infra / "Pulumi.yaml").write_text("name: roles\nruntime: python\n")
+    (infra / "Pulumi.dev.yaml").write_text("config:\n  azure-native:location: westeurope\n")
+    (infra / "__main__.py").write_text(PROGRAM)
+    monkeypatch.chdir(tmp_path)
+    return infra.parent
+
+
+PROGRAM = """
+from pulumi_azure_native import authorization, consumption, resources
+
+group = resources.ResourceGroup("group", resource_group_name="rg-roles-dev")
+authorization.RoleAssignment(
+    "acr-pull", principal_id="p", principal_type="ServicePrincipal",
+    role_definition_id="/providers/Microsoft.Authorization/roleDefinitions/7f951dda",
+    scope=group.id,
+)
+consumption.Budget(
+    "budget", budget_name="b", scope=group.id, amount=10, category="Cost",
+    time_grain="Monthly",
+    time_period=consumption.BudgetTimePeriodArgs(start_date="2026-11-01T00:00:00Z"),
+)
+"""

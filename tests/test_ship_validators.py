@@ -236,7 +236,9 @@ def test_azure_ml_job_spec_trains_from_the_lock_on_the_answered_compute(
     assert "${{outputs.model}}" in job["command"]
     assert job["outputs"]["model"]["type"] == "uri_folder"
     if answers["training_cluster"]:
-        assert job["compute"] == "azureml:train-cluster"
+        config = yaml.safe_load((project / "infra" / "Pulumi.dev.yaml").read_text())["config"]
+        cluster = next(v for k, v in config.items() if k.endswith(":clusterName"))
+        assert job["compute"] == f"azureml:{cluster}"
         assert "resources" not in job
     else:
         assert "compute" not in job

@@ -14,10 +14,23 @@ from mlstart.core.up import provision
 from mlstart.errors import PolicyFailureError, UsageError
 from typer.testing import CliRunner
 
-from tests.standin import StandinPulumi, standin_pulumi  # noqa: F401
+from tests.standin import (  # noqa: F401
+    SUBSCRIPTION,
+    StandinAz,
+    StandinPulumi,
+    program_from_graph,
+    standin_az,
+    standin_pulumi,
+)
 
 pytest.importorskip("pulumi_azure_native")
 runner = CliRunner()
+CONNECT = (
+    "az network bastion ssh --name bas-going-up --resource-group rg-going-up-dev "
+    "--target-resource-id /subscriptions/x/resourceGroups/rg-going-up-dev/providers/"
+    "Microsoft.Compute/virtualMachines/vm-going-up --auth-type ssh-key --username azureuser "
+    "--ssh-key ~/.ssh/id_ed25519"
+)
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0c3RhcnQtdGVzdC1rZXktbm90LXJlYWwtMDAwMDAw test"
 
 
@@ -33,8 +46,12 @@ def project(tmp_path: Path, standin_pulumi: StandinPulumi) -> Path:  # noqa: F81
     ).path
     graph = plan_project(root).graph.to_dict()["resources"]
     standin_pulumi.program(
-        [{"type": r["type"], "name": r["name"], "protect": r["protect"]} for r in graph],
-        {"resourceGroupName": "rg-going-up-dev", "storageKey": "not-shown"},
+        program_from_graph(graph),
+        {
+            "resourceGroupName": "rg-going-up-dev",
+            "storageKey": "not-shown",
+            "workstation_connect": CONNECT,
+        },
     )
     return root
 
@@ -143,6 +160,55 @@ def test_status_command(project: Path) -> None:
     assert "Next scheduled shutdown:" in result.output
     assert "Estimated monthly cost:" in result.output
     assert "Decommission by: 2030-01-31" in result.output
+    assert f"Connect to the workstation: {CONNECT}" in result.output
+
+
+def test_status_reports_the_connect_command_only_when_exported(
+    project: Path,
+    standin_pulumi: StandinPulumi,  # noqa: F811
+) -> None:
+    provision(project)
+    assert stack_status(project).connect == CONNECT
+    program = standin_pulumi.program_file.read_text().replace('"workstation_connect"', '"x"')
+    standin_pulumi.program_file.write_text(program)
+    provision(project)
+    assert stack_status(project).connect is None
+    assert "Connect to the workstation" not in runner.invoke(app, ["status", str(project)]).output
+
+
+def test_up_without_az_says_which_roles_to_check_by_hand(project: Path) -> None:
+    result = provision(project)
+    assert len(result.warnings) == 1
+    warning = result.warnings[0]
+    assert warning.startswith("Azure roles not checked (az not found)")
+    assert "Contributor on resource group rg-going-up-dev" in warning
+    assert "Role Based Access Control Administrator" in warning
+    assert "check by hand: az role assignment list" in warning
+
+
+def test_up_checks_the_deploying_identitys_roles_with_az(
+    project: Path,
+    standin_az: StandinAz,  # noqa: F811
+) -> None:
+    standin_az.login("ci-app-id", kind="servicePrincipal")
+    standin_az.assign("ci-app-id", "Contributor", f"/subscriptions/{SUBSCRIPTION}")
+    result = provision(project)
+    assert any(
+        check.startswith("Azure role Contributor on resource group rg-going-up-dev")
+        and check.endswith("is assigned to ci-app-id")
+        for check in result.checks
+    )
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith(
+        "Azure role Role Based Access Control Administrator on resource group rg-going-up-dev "
+        "is not assigned to ci-app-id"
+    )
+    listed = [call for call in standin_az.calls() if call[:3] == ["role", "assignment", "list"]]
+    assert listed and listed[0][3:6] == ["--assignee", "ci-app-id", "--all"]
+
+    scope = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-going-up-dev"
+    standin_az.assign("ci-app-id", "Role Based Access Control Administrator", scope)
+    assert provision(project).warnings == []
 
 
 def test_status_of_a_stack_that_was_never_created(project: Path) -> None:

@@ -16,6 +16,12 @@ _NOT_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _PACKAGE = re.compile(r"^[a-z][a-z0-9_]*$")
 
+#: The slug is the Pulumi project name, which Pulumi limits to 100 characters
+#: (https://www.pulumi.com/docs/iac/concepts/projects/project-file/: "name ... maximum length
+#: 100"). Azure names derived from it are shortened to each type's rule by
+#: ``mlstart_infra.components.naming``, keeping their unique part whole.
+MAX_SLUG_LENGTH = 100
+
 #: Top-level standard-library modules a generated package must not shadow.
 STDLIB_MODULES = frozenset(name for name in sys.stdlib_module_names if not name.startswith("_"))
 
@@ -48,6 +54,11 @@ def check_slug(slug: str) -> None:
     if not _SLUG.match(slug):
         raise InvalidAnswerError(
             f"project slug {slug!r} must be lower-case letters and digits separated by hyphens"
+        )
+    if len(slug) > MAX_SLUG_LENGTH:
+        raise InvalidAnswerError(
+            f"project slug has {len(slug)} characters; at most {MAX_SLUG_LENGTH} (it is the "
+            "Pulumi project name): pick a shorter project name"
         )
 
 

@@ -6,62 +6,56 @@ the user changed. Where checkov has the same rule its id is given as a reference
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mlstart_infra.components.catalog import (
+    AML_CLUSTER,
+    AML_INSTANCE,
+    AUTH_CONFIG,
+    AUTOSCALE,
+    BLOB_CONTAINER,
+    BLOB_SERVICE,
+    BUDGET,
+    CONTAINER_APP,
+    DEPLOYMENT,
+    ENDPOINT,
+    ML_COMPUTE,
+    ML_WORKSPACE,
+    NIC,
+    NSG,
+    NSG_RULE,
+    PRIVATE_ENDPOINT,
+    REGISTRY,
+    SCHEDULE,
+    STORAGE,
+    VAULT,
+    VM,
+    VMSS,
+)
+
+# Re-exported: the components' tests check that policies and components agree on them.
+from mlstart_infra.components.catalog import MISSING_KEY_MARKER as MISSING_KEY_MARKER
+from mlstart_infra.components.catalog import REQUIRED_TAG_KEYS as REQUIRED_TAG_KEYS
+from mlstart_infra.components.catalog import UNTAGGABLE_TYPES as UNTAGGABLE_TYPES
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph, dig
+from mlstart_infra.pricing import CostEstimate, estimate
+from mlstart_infra.pricing import iso_minutes as iso_minutes
 
 Severity = Literal["high", "medium", "low"]
 Status = Literal["pass", "fail", "not-applicable"]
 
-#: Tag keys every taggable resource must carry (same as components.tags.REQUIRED_TAG_KEYS).
-REQUIRED_TAG_KEYS = ("project", "owner", "environment", "decommission-by")
-#: Types that accept no tags in Azure, and so are exempt from the tag policy.
-UNTAGGABLE_TYPES = frozenset(
-    {
-        "azure-native:network:Subnet",
-        "azure-native:storage:BlobContainer",
-        "azure-native:network:SecurityRule",
-        "azure-native:consumption:Budget",
-        "azure-native:authorization:RoleAssignment",
-        "azure-native:app:ContainerAppsAuthConfig",
-    }
-)
-#: Types that hold data or history and must be created with ``protect=True``.
-STATEFUL_TYPES = (
-    "azure-native:storage:StorageAccount",
-    "azure-native:storage:BlobContainer",
-    "azure-native:containerregistry:Registry",
-    "azure-native:machinelearningservices:Workspace",
-)
+#: Types that hold data, secrets or history and must be created with ``protect=True``.
+STATEFUL_TYPES = (STORAGE, BLOB_CONTAINER, VAULT, REGISTRY, ML_WORKSPACE)
 #: Types that should authenticate with a managed identity rather than keys.
-IDENTITY_TYPES = (
-    "azure-native:machinelearningservices:Workspace",
-    "azure-native:machinelearningservices:Compute",
-    "azure-native:machinelearningservices:OnlineEndpoint",
-    "azure-native:app:ContainerApp",
-    "azure-native:compute:VirtualMachine",
-)
-VM = "azure-native:compute:VirtualMachine"
-NIC = "azure-native:network:NetworkInterface"
-NSG = "azure-native:network:NetworkSecurityGroup"
-NSG_RULE = "azure-native:network:SecurityRule"
-SUBNET = "azure-native:network:Subnet"
-STORAGE = "azure-native:storage:StorageAccount"
-VAULT = "azure-native:keyvault:Vault"
-REGISTRY = "azure-native:containerregistry:Registry"
-ML_COMPUTE = "azure-native:machinelearningservices:Compute"
-ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
-DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
-CONTAINER_APP = "azure-native:app:ContainerApp"
-AUTH_CONFIG = "azure-native:app:ContainerAppsAuthConfig"
-SCHEDULE = "azure-native:devtestlab:GlobalSchedule"
-BUDGET = "azure-native:consumption:Budget"
-MISSING_KEY_MARKER = "MISSING-SSH-PUBLIC-KEY"
+IDENTITY_TYPES = (ML_WORKSPACE, ML_COMPUTE, ENDPOINT, CONTAINER_APP, VM)
 OPEN_SOURCES = frozenset({"*", "0.0.0.0/0", "::/0", "internet", "any"})
 MAX_IDLE_MINUTES = 15
+#: The longest a compute instance may sit idle before it shuts itself down.
+MAX_INSTANCE_IDLE_MINUTES = 60
+#: ``publicNetworkAccess`` values that close a resource's public endpoint.
+CLOSED_ACCESS = frozenset({"disabled", "securedbyperimeter"})
 
 
 @dataclass(frozen=True)
@@ -75,6 +69,26 @@ class Finding:
 
 #: A check returns how many resources it looked at and what it found wrong.
 Check = Callable[[ResourceGraph], tuple[int, list[Finding]]]
+#: A check that also reads the plan's monthly cost estimate.
+CostCheck = Callable[[ResourceGraph, CostEstimate], tuple[int, list[Finding]]]
+
+
+@dataclass(frozen=True)
+class WithCosts:
+    """Wraps a :data:`CostCheck` so it can stand where a :data:`Check` is expected.
+
+    :func:`evaluate` hands it the estimate it was given (priced once for all such checks);
+    called on its own, it prices the graph with the table shipped with mlstart.
+
+    Attributes:
+        check: The check over the graph and its estimate.
+    """
+
+    check: CostCheck
+
+    def __call__(self, graph: ResourceGraph) -> tuple[int, list[Finding]]:
+        """Run the check with an estimate from the shipped price table."""
+        return self.check(graph, estimate(graph))
 
 
 @dataclass(frozen=True)
@@ -132,19 +146,30 @@ class PolicyResult:
         }
 
 
-def evaluate(graph: ResourceGraph, policies: Sequence[Policy] | None = None) -> list[PolicyResult]:
+def evaluate(
+    graph: ResourceGraph,
+    policies: Sequence[Policy] | None = None,
+    *,
+    costs: CostEstimate | None = None,
+) -> list[PolicyResult]:
     """Check every policy on the graph.
 
     Args:
         graph: The planned resources.
         policies: The policies to check; all of :data:`POLICIES` by default.
+        costs: The plan's cost estimate (``pricing.estimate(graph, prices=...)``), for the
+            policies that judge costs; priced with the shipped table when not given.
 
     Returns:
         One result per policy, in the policies' order.
     """
     results = []
     for policy in POLICIES if policies is None else policies:
-        checked, findings = policy.check(graph)
+        if isinstance(policy.check, WithCosts):
+            costs = costs if costs is not None else estimate(graph)
+            checked, findings = policy.check.check(graph, costs)
+        else:
+            checked, findings = policy.check(graph)
         status: Status = "not-applicable" if checked == 0 else "fail" if findings else "pass"
         results.append(PolicyResult(policy, status, checked, findings))
     return results
@@ -173,13 +198,17 @@ def _each(types: Iterable[str], problem: Callable[[PlannedResource], str | None]
     return check
 
 
-def _aml_compute(graph: ResourceGraph) -> list[PlannedResource]:
-    return [r for r in graph.of_type(ML_COMPUTE) if r.get("properties.computeType") == "AmlCompute"]
+def _aml_compute(graph: ResourceGraph, compute_type: str = AML_CLUSTER) -> list[PlannedResource]:
+    return [r for r in graph.of_type(ML_COMPUTE) if r.get("properties.computeType") == compute_type]
 
 
-def _each_cluster(problem: Callable[[dict[str, Any]], str | None]) -> Check:
+def _each_cluster(
+    problem: Callable[[dict[str, Any]], str | None], compute_type: str = AML_CLUSTER
+) -> Check:
+    """A check that applies ``problem`` to the ``properties`` of every AML compute of a type."""
+
     def check(graph: ResourceGraph) -> tuple[int, list[Finding]]:
-        clusters = _aml_compute(graph)
+        clusters = _aml_compute(graph, compute_type)
         findings = []
         for cluster in clusters:
             message = problem(dict(cluster.get("properties", {}) or {}))
@@ -190,8 +219,20 @@ def _each_cluster(problem: Callable[[dict[str, Any]], str | None]) -> Check:
     return check
 
 
+def _each_instance(problem: Callable[[dict[str, Any]], str | None]) -> Check:
+    """A check that applies ``problem`` to the ``properties`` of every compute instance."""
+    return _each_cluster(problem, AML_INSTANCE)
+
+
+def _machine(resource: PlannedResource) -> dict[str, Any]:
+    """The inputs that describe one machine: a VM's own, a scale set's ``virtualMachineProfile``."""
+    if resource.type == VMSS:
+        return dict(resource.get("virtualMachineProfile", {}) or {})
+    return dict(resource.inputs)
+
+
 def _linux(vm: PlannedResource) -> dict[str, Any]:
-    return dict(vm.get("osProfile.linuxConfiguration", {}) or {})
+    return dict(dig(_machine(vm), "osProfile.linuxConfiguration", {}) or {})
 
 
 def _number(value: Any) -> float | None:
@@ -199,18 +240,6 @@ def _number(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
-
-
-_DURATION = re.compile(r"^PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?$")
-
-
-def iso_minutes(duration: Any) -> float | None:
-    """Minutes in an ISO 8601 time duration such as ``PT2M`` or ``PT1H30M`` (None if not one)."""
-    match = _DURATION.match(str(duration or ""))
-    if not match or not any(match.groups()):
-        return None
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return hours * 60 + minutes + seconds / 60
 
 
 def _rules(nsg: PlannedResource, graph: ResourceGraph) -> list[dict[str, Any]]:
@@ -241,9 +270,9 @@ def _open_source(rule: dict[str, Any]) -> bool:
 
 
 def _password_disabled(vm: PlannedResource) -> str | None:
-    if vm.get("osProfile.windowsConfiguration") is not None:
+    if dig(_machine(vm), "osProfile.windowsConfiguration") is not None:
         return "Windows VM: password login cannot be disabled; use a Linux VM with SSH keys"
-    if vm.get("osProfile.adminPassword"):
+    if dig(_machine(vm), "osProfile.adminPassword"):
         return "an admin password is set"
     if _linux(vm).get("disablePasswordAuthentication") is not True:
         return "disablePasswordAuthentication is not true"
@@ -302,22 +331,28 @@ def _public_nic_behind_nsg(graph: ResourceGraph) -> tuple[int, list[Finding]]:
     return len(public), findings
 
 
-def _ssh_not_open(graph: ResourceGraph) -> tuple[int, list[Finding]]:
-    groups = graph.of_type(NSG)
-    findings = []
-    for nsg in groups:
-        for rule in _rules(nsg, graph):
-            if (
-                str(rule.get("direction", "")).lower() == "inbound"
-                and str(rule.get("access", "")).lower() == "allow"
-                and str(rule.get("protocol", "*")).lower() in {"tcp", "*"}
-                and _covers_port(rule, 22)
-                and _open_source(rule)
-            ):
-                findings.append(
-                    _finding(nsg, f"rule {rule.get('name', '?')!r} allows SSH from the internet")
-                )
-    return len(groups), findings
+def _port_not_open(port: int, service: str) -> Check:
+    """A check that no network security group lets the internet reach a TCP port."""
+
+    def check(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+        groups = graph.of_type(NSG)
+        findings = []
+        for nsg in groups:
+            for rule in _rules(nsg, graph):
+                if (
+                    str(rule.get("direction", "")).lower() == "inbound"
+                    and str(rule.get("access", "")).lower() == "allow"
+                    and str(rule.get("protocol", "*")).lower() in {"tcp", "*"}
+                    and _covers_port(rule, port)
+                    and _open_source(rule)
+                ):
+                    name = rule.get("name", "?")
+                    findings.append(
+                        _finding(nsg, f"rule {name!r} allows {service} from the internet")
+                    )
+        return len(groups), findings
+
+    return check
 
 
 def _https_only(account: PlannedResource) -> str | None:
@@ -429,6 +464,18 @@ def _endpoint_auth(graph: ResourceGraph) -> tuple[int, list[Finding]]:
     return len(endpoints) + len(apps), findings
 
 
+def _group(resource: PlannedResource) -> str | None:
+    """The resource group named in the inputs (None where unknown offline)."""
+    group = resource.get("resourceGroupName")
+    return group if isinstance(group, str) and group else None
+
+
+def _same_group(one: PlannedResource, other: PlannedResource) -> bool:
+    """True unless both resource groups are known and differ (names are case-insensitive)."""
+    mine, theirs = _group(one), _group(other)
+    return mine is None or theirs is None or mine.lower() == theirs.lower()
+
+
 def _shutdown_schedule(graph: ResourceGraph) -> tuple[int, list[Finding]]:
     vms = graph.of_type(VM)
     schedules = [
@@ -448,6 +495,10 @@ def _shutdown_schedule(graph: ResourceGraph) -> tuple[int, list[Finding]]:
             findings.append(_finding(vm, "no enabled auto-shutdown schedule targets this VM"))
         elif not any(s.azure_name == expected for s in mine):
             findings.append(_finding(vm, f"the shutdown schedule must be named {expected}"))
+        elif not any(_same_group(s, vm) for s in mine if s.azure_name == expected):
+            findings.append(
+                _finding(vm, f"{expected} must be in the VM's resource group ({_group(vm)})")
+            )
         elif not any(dig(s.inputs, "dailyRecurrence.time") for s in mine):
             findings.append(_finding(vm, "the shutdown schedule has no daily time"))
     return len(vms), findings
@@ -525,6 +576,155 @@ def _scale_to_zero(graph: ResourceGraph) -> tuple[int, list[Finding]]:
     return len(apps) + len(deployments), findings
 
 
+#: Where each type keeps its public-access switch, and its network rules' default action.
+_NETWORK_INPUTS: dict[str, tuple[str, str | None]] = {
+    VAULT: ("properties.publicNetworkAccess", "properties.networkAcls.defaultAction"),
+    STORAGE: ("publicNetworkAccess", "networkRuleSet.defaultAction"),
+    REGISTRY: ("publicNetworkAccess", "networkRuleSet.defaultAction"),
+    ML_WORKSPACE: ("publicNetworkAccess", None),
+}
+
+
+def _public_access(resource: PlannedResource) -> str | None:
+    """Why the resource is reachable from the whole internet (None when it is closed)."""
+    access_path, rules_path = _NETWORK_INPUTS[resource.type]
+    access = resource.get(access_path)
+    if str(access).lower() in CLOSED_ACCESS:
+        return None
+    if rules_path is not None and str(resource.get(rules_path, "")).lower() == "deny":
+        return None
+    shown = "not set (Azure's default is Enabled)" if access is None else repr(access)
+    rules = "" if rules_path is None else " and no network rule denies by default"
+    return f"open to the internet: publicNetworkAccess is {shown}{rules}"
+
+
+def _private_endpoint_targets(graph: ResourceGraph) -> set[str]:
+    """The ids (lower case) of the resources that some private endpoint connects to."""
+    targets = set()
+    for endpoint in graph.of_type(PRIVATE_ENDPOINT):
+        for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
+            for connection in endpoint.get(key, []) or []:
+                target = dig(connection, "privateLinkServiceId")
+                if isinstance(target, str):
+                    targets.add(target.lower())
+    return targets
+
+
+def _private_endpoint_closes(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    targets = _private_endpoint_targets(graph)
+    behind = [r for r in graph.of_type(*_NETWORK_INPUTS) if (r.id or "").lower() in targets]
+    findings = []
+    for resource in behind:
+        message = _public_access(resource)
+        if message:
+            findings.append(_finding(resource, f"{message}, though a private endpoint serves it"))
+    return len(behind), findings
+
+
+def _blob_soft_delete(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    accounts = [a for a in graph.of_type(STORAGE) if str(a.get("kind", "")) != "FileStorage"]
+    services = graph.of_type(BLOB_SERVICE)
+    findings = []
+    for account in accounts:
+        mine = [
+            s
+            for s in services
+            if str(s.get("accountName", "")).lower() == account.azure_name.lower()
+            and _same_group(s, account)
+        ]
+        if not mine:
+            message = "no BlobServiceProperties turns on soft delete for its blobs"
+        elif not any(s.get("deleteRetentionPolicy.enabled") is True for s in mine):
+            message = "deleteRetentionPolicy is not enabled: a deleted blob is gone at once"
+        elif not any(s.get("containerDeleteRetentionPolicy.enabled") is True for s in mine):
+            message = "containerDeleteRetentionPolicy is not enabled: a deleted container is lost"
+        else:
+            continue
+        findings.append(_finding(account, message))
+    return len(accounts), findings
+
+
+def _scale_set_idle(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    scale_sets = graph.of_type(VMSS)
+    autoscale = [a for a in graph.of_type(AUTOSCALE) if a.get("enabled") is True]
+    findings = []
+    for scale_set in scale_sets:
+        capacity = _number(scale_set.get("sku.capacity"))
+        if capacity == 0:
+            continue
+        mine = [
+            a
+            for a in autoscale
+            if str(a.get("targetResourceUri", "")).lower() == (scale_set.id or "").lower()
+        ]
+        minimums = [
+            _number(dig(profile, "capacity.minimum"))
+            for setting in mine
+            for profile in setting.get("profiles", []) or []
+        ]
+        if not mine:
+            shown = "not set" if capacity is None else f"{capacity:g}"
+            message = (
+                f"capacity is {shown} and no enabled autoscale setting scales it to 0 "
+                "(scale sets have no auto-shutdown schedule)"
+            )
+        elif not minimums or any(m != 0 for m in minimums):
+            message = "its autoscale setting keeps instances running (a profile minimum is not 0)"
+        else:
+            continue
+        findings.append(_finding(scale_set, message))
+    return len(scale_sets), findings
+
+
+def _instance_public_ip(props: dict[str, Any]) -> str | None:
+    if dig(props, "properties.enableNodePublicIp") is not False:
+        return "enableNodePublicIp is not false (Azure's default gives the instance a public IP)"
+    return None
+
+
+def _instance_ssh(props: dict[str, Any]) -> str | None:
+    access = dig(props, "properties.sshSettings.sshPublicAccess")
+    if access not in (None, "Disabled"):  # Azure's default is Disabled
+        return f"sshSettings.sshPublicAccess is {access!r}: SSH is open to the internet"
+    return None
+
+
+def _stop_schedules(props: dict[str, Any]) -> list[dict[str, Any]]:
+    schedules = dig(props, "properties.schedules.computeStartStop", []) or []
+    return [
+        s
+        for s in schedules
+        if isinstance(s, dict) and s.get("action") == "Stop" and s.get("status") != "Disabled"
+    ]
+
+
+def _instance_idle(props: dict[str, Any]) -> str | None:
+    minutes = iso_minutes(dig(props, "properties.idleTimeBeforeShutdown"))
+    if (minutes is not None and minutes <= MAX_INSTANCE_IDLE_MINUTES) or _stop_schedules(props):
+        return None
+    if minutes is None:
+        return "no idleTimeBeforeShutdown and no stop schedule: it runs until someone stops it"
+    return (
+        f"idle shutdown after {minutes:g} minutes (more than {MAX_INSTANCE_IDLE_MINUTES}) "
+        "and no stop schedule"
+    )
+
+
+def _budget_covers_estimate(graph: ResourceGraph, costs: CostEstimate) -> tuple[int, list[Finding]]:
+    budgets = [b for b in graph.of_type(BUDGET) if (_number(b.get("amount")) or 0) > 0]
+    unpriced = f"; {len(costs.unpriced)} resources unpriced" if costs.unpriced else ""
+    findings = [
+        _finding(
+            budget,
+            f"the scheduled estimate of {costs.total_scheduled:,.2f} {costs.currency} a month is "
+            f"more than the budget of {_number(budget.get('amount')):,.2f}{unpriced}",
+        )
+        for budget in budgets
+        if costs.total_scheduled > (_number(budget.get("amount")) or 0)
+    ]
+    return len(budgets), findings
+
+
 # ------------------------------------------------------------------ the policy list
 
 POLICIES: tuple[Policy, ...] = (
@@ -536,7 +736,7 @@ POLICIES: tuple[Policy, ...] = (
            ("CKV_AZURE_178",), _each([VM], _ssh_key)),
     Policy("MLS-VM-003", "The SSH public key file exists", "medium", False,
            "create it (ssh-keygen -t ed25519) or `pulumi config set sshPublicKey '<key text>'`",
-           (), _each([VM], _ssh_key_available)),
+           (), _each([VM, VMSS], _ssh_key_available)),
     Policy("MLS-VM-004", "VMs use managed disks", "medium", True,
            "use storageProfile.osDisk.managedDisk instead of a VHD", ("CKV_AZURE_92",),
            _each([VM], _managed_disk)),
@@ -548,7 +748,7 @@ POLICIES: tuple[Policy, ...] = (
            (), _public_nic_behind_nsg),
     Policy("MLS-NET-003", "SSH is not open to the internet", "high", True,
            "restrict the rule's source to your address range (sshAllowedCidr)", ("CKV_AZURE_10",),
-           _ssh_not_open),
+           _port_not_open(22, "SSH")),
     Policy("MLS-STO-001", "Storage accepts HTTPS only", "high", True,
            "set enable_https_traffic_only=True", ("CKV_AZURE_3",), _each([STORAGE], _https_only)),
     Policy("MLS-STO-002", "Storage requires TLS 1.2", "high", True,
@@ -582,7 +782,8 @@ POLICIES: tuple[Policy, ...] = (
     Policy("MLS-IAM-001", "Workloads use managed identities, not keys", "medium", True,
            "add identity=...(type='SystemAssigned')", (), _each(IDENTITY_TYPES, _has_identity)),
     Policy("MLS-DATA-001", "Stateful resources are protected from deletion", "medium", True,
-           "create storage, registries and workspaces with ResourceOptions(protect=True)", (),
+           "create storage, key vaults, registries, workspaces with ResourceOptions(protect=True)",
+           (),
            _protected),
     Policy("MLS-COST-001", "Every VM has a daily auto-shutdown schedule", "high", True,
            "add a devtestlab.GlobalSchedule named shutdown-computevm-<vm> targeting the VM id",
@@ -603,4 +804,53 @@ POLICIES: tuple[Policy, ...] = (
     Policy("MLS-COST-007", "Serving scales to zero when idle", "low", False,
            "use Container Apps with min_replicas=0, or delete idle online deployments", (),
            _scale_to_zero),
+    Policy("MLS-NET-004", "RDP is not open to the internet", "high", True,
+           "remove the rule or restrict its source to your address range; prefer Azure Bastion",
+           ("CKV_AZURE_9",), _port_not_open(3389, "RDP")),
+    Policy("MLS-NET-005", "Resources with a private endpoint close their public endpoint", "high",
+           True, "set public_network_access='Disabled' where a private endpoint serves it", (),
+           _private_endpoint_closes),
+    Policy("MLS-KV-004", "Key vaults are closed to the public internet", "medium", False,
+           "advisory: Azure ML reaches the vault publicly; set public_network_access='Disabled' "
+           "or network_acls default_action='Deny' once a private endpoint serves it",
+           ("CKV_AZURE_189", "CKV_AZURE_109"), _each([VAULT], _public_access)),
+    Policy("MLS-STO-004", "Storage is closed to the public internet", "medium", False,
+           "advisory: Azure ML and DVC reach storage publicly; set public_network_access="
+           "'Disabled' or network_rule_set default_action='Deny' once private endpoints exist",
+           ("CKV_AZURE_59", "CKV_AZURE_35"), _each([STORAGE], _public_access)),
+    Policy("MLS-STO-005", "Storage keeps deleted blobs and containers (soft delete)", "medium",
+           True, "add a storage.BlobServiceProperties with delete_retention_policy and "
+           "container_delete_retention_policy enabled (days >= 1)", ("CKV2_AZURE_38",),
+           _blob_soft_delete),
+    Policy("MLS-ACR-002", "Container registries are closed to the public internet", "medium",
+           False, "advisory: Azure ML builds and pulls images publicly; set public_network_access="
+           "'Disabled' (Premium) once a private endpoint serves it", ("CKV_AZURE_139",),
+           _each([REGISTRY], _public_access)),
+    Policy("MLS-AML-004", "ML workspaces are closed to the public internet", "medium", False,
+           "advisory: the studio and SDK reach the workspace publicly; set public_network_access="
+           "'Disabled' once a private endpoint serves it", ("CKV_AZURE_144", "CKV2_AZURE_49"),
+           _each([ML_WORKSPACE], _public_access)),
+    Policy("MLS-AML-005", "Compute instances have no public IP", "high", True,
+           "set enable_node_public_ip=False on the ComputeInstance properties", (),
+           _each_instance(_instance_public_ip)),
+    Policy("MLS-AML-006", "Compute instances keep SSH closed to the internet", "high", True,
+           "set ssh_settings.ssh_public_access='Disabled' (or leave ssh_settings out)", (),
+           _each_instance(_instance_ssh)),
+    Policy("MLS-VMSS-001", "Scale sets disable password login", "high", True,
+           "set virtual_machine_profile.os_profile.linux_configuration."
+           "disable_password_authentication=True; no admin_password",
+           ("CKV_AZURE_49", "CKV_AZURE_149"), _each([VMSS], _password_disabled)),
+    Policy("MLS-VMSS-002", "Scale sets log in with an SSH public key", "high", True,
+           "add the key in virtual_machine_profile.os_profile.linux_configuration.ssh.public_keys",
+           ("CKV_AZURE_178",), _each([VMSS], _ssh_key)),
+    Policy("MLS-COST-008", "Scale sets scale in to 0 instances when idle", "high", True,
+           "set sku.capacity=0, or add an enabled monitor.AutoscaleSetting whose profiles have "
+           "minimum '0'", (), _scale_set_idle),
+    Policy("MLS-COST-009", "Compute instances shut down when idle", "high", True,
+           f"set idle_time_before_shutdown='PT30M' (at most PT{MAX_INSTANCE_IDLE_MINUTES}M) or a "
+           "Stop schedule", (), _each_instance(_instance_idle)),
+    Policy("MLS-COST-010", "The scheduled monthly estimate fits in the budget", "high", True,
+           "raise the budget amount or shrink the plan (smaller sizes, fewer nodes, earlier "
+           "shutdown); the estimate is in the price table's currency", (),
+           WithCosts(_budget_covers_estimate)),
 )  # fmt: skip

@@ -234,12 +234,12 @@ def test_ssh_key_from_text_or_file(tmp_path: Path) -> None:
 def test_global_names_fit_azure_rules(base: str) -> None:
     suffix = naming.name_suffix(base, "dev")
     assert len(suffix) == 6
-    storage = naming.storage_account_name(base, suffix)
-    assert 3 <= len(storage) <= 24 and storage.isalnum() and storage.islower()
-    vault = naming.key_vault_name(base, suffix)
-    assert 3 <= len(vault) <= 24 and vault[0].isalpha() and "--" not in vault
-    registry = naming.registry_name(base, suffix)
-    assert 5 <= len(registry) <= 50 and registry.isalnum()
+    names = naming.project_names(base, "dev", suffix)
+    for field, type_token in naming.PROJECT_NAME_TYPES.items():
+        assert naming.name_problem(type_token, getattr(names, field)) is None, field
+    assert names.storage_account.isalnum() and names.storage_account.endswith(suffix)
+    assert names.key_vault[0].isalpha() and "--" not in names.key_vault
+    assert names.registry.isalnum() and names.registry.endswith(suffix)
     assert naming.name_suffix(base, "prod") != suffix
 
 

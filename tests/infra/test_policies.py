@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from mlstart_infra import policies
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
 from mlstart_infra.offline.plan import plan_project
+from mlstart_infra.pricing import CostEstimate, estimate
 
 from tests.infra.conftest import write_program
+
+#: A checkov id, or a Pulumi compliance-ready policy name.
+REFERENCE = re.compile(r"CKV2?_AZURE_\d+|[a-z0-9]+(-[a-z0-9]+)+")
 
 #: A program a user might write: plain azure-native resources, no mlstart components.
 INSECURE_PROGRAM = """
@@ -22,7 +27,10 @@ rg = "rg-insecure"
 nsg = network.NetworkSecurityGroup("nsg", network_security_group_name="nsg", resource_group_name=rg,
     security_rules=[network.SecurityRuleArgs(name="ssh-anywhere", priority=100,
         direction="Inbound", access="Allow", protocol="Tcp", source_address_prefix="*",
-        source_port_range="*", destination_address_prefix="*", destination_port_range="22")])
+        source_port_range="*", destination_address_prefix="*", destination_port_range="22"),
+        network.SecurityRuleArgs(name="rdp-anywhere", priority=110, direction="Inbound",
+        access="Allow", protocol="*", source_address_prefix="Internet", source_port_range="*",
+        destination_address_prefix="*", destination_port_ranges=["3380-3390"])])
 pip = network.PublicIPAddress("pip", public_ip_address_name="pip", resource_group_name=rg)
 nic = network.NetworkInterface("nic", network_interface_name="nic", resource_group_name=rg,
     ip_configurations=[network.NetworkInterfaceIPConfigurationArgs(name="ip",
@@ -39,7 +47,7 @@ compute.VirtualMachine("vm", vm_name="vm-insecure", resource_group_name=rg,
 storage.StorageAccount("st", account_name="stinsecure", resource_group_name=rg,
     kind="StorageV2", sku=storage.SkuArgs(name="Standard_LRS"),
     enable_https_traffic_only=False, minimum_tls_version="TLS1_0", allow_blob_public_access=True)
-keyvault.Vault("kv", vault_name="kv-insecure", resource_group_name=rg,
+kv = keyvault.Vault("kv", vault_name="kv-insecure", resource_group_name=rg,
     properties=keyvault.VaultPropertiesArgs(tenant_id="t", enable_soft_delete=False,
         sku=keyvault.SkuArgs(family="A", name="standard")))
 containerregistry.Registry("cr", registry_name="crinsecure", resource_group_name=rg,
@@ -55,6 +63,20 @@ app.ContainerApp("app", container_app_name="app-insecure", resource_group_name=r
     configuration=app.ConfigurationArgs(ingress=app.IngressArgs(external=True, target_port=80)),
     template=app.TemplateArgs(containers=[app.ContainerArgs(name="c", image="nginx")],
         scale=app.ScaleArgs(min_replicas=1)))
+network.PrivateEndpoint("pe", private_endpoint_name="pe-kv", resource_group_name=rg,
+    private_link_service_connections=[network.PrivateLinkServiceConnectionArgs(name="kv",
+        private_link_service_id=kv.id, group_ids=["vault"])])
+ml.Compute("instance", compute_name="ci-insecure", workspace_name="mlw-insecure",
+    resource_group_name=rg, properties=ml.ComputeInstanceArgs(compute_type="ComputeInstance",
+        properties=ml.ComputeInstancePropertiesArgs(vm_size="Standard_DS3_v2",
+            ssh_settings=ml.ComputeInstanceSshSettingsArgs(ssh_public_access="Enabled"))))
+compute.VirtualMachineScaleSet("vmss", vm_scale_set_name="vmss-insecure", resource_group_name=rg,
+    sku=compute.SkuArgs(name="Standard_D4s_v3", capacity=2),
+    virtual_machine_profile=compute.VirtualMachineScaleSetVMProfileArgs(
+        os_profile=compute.VirtualMachineScaleSetOSProfileArgs(computer_name_prefix="v",
+            admin_username="azureuser", admin_password="Passw0rd!Passw0rd",
+            linux_configuration=compute.LinuxConfigurationArgs(
+                disable_password_authentication=False))))
 """
 
 EXPECTED_FAILURES = {
@@ -63,6 +85,10 @@ EXPECTED_FAILURES = {
     "MLS-ACR-001", "MLS-AML-001", "MLS-AML-002", "MLS-AML-003", "MLS-SRV-001", "MLS-IAM-001",
     "MLS-DATA-001", "MLS-COST-001", "MLS-COST-003", "MLS-COST-004", "MLS-COST-005",
     "MLS-COST-006", "MLS-COST-007",
+    # issue 9: RDP, public endpoints, blob soft delete, scale sets, compute instances
+    "MLS-NET-004", "MLS-NET-005", "MLS-KV-004", "MLS-STO-004", "MLS-STO-005", "MLS-ACR-002",
+    "MLS-AML-004", "MLS-AML-005", "MLS-AML-006", "MLS-VMSS-001", "MLS-VMSS-002",
+    "MLS-COST-008", "MLS-COST-009",
 }  # fmt: skip
 
 
@@ -82,12 +108,25 @@ def test_insecure_program_fails_the_expected_policies(insecure_graph: ResourceGr
     assert failed == EXPECTED_FAILURES
     assert results["MLS-COST-002"].status == "not-applicable"  # no schedule at all
     assert results["MLS-VM-003"].status == "pass"  # no key, but no missing key file either
+    assert results["MLS-COST-010"].status == "not-applicable"  # no budget to compare with
 
 
 def test_findings_name_the_resource_and_the_reason(insecure_graph: ResourceGraph) -> None:
     results = {r.policy.id: r for r in policies.evaluate(insecure_graph)}
     messages = {pid: [(f.resource, f.message) for f in r.findings] for pid, r in results.items()}
     assert messages["MLS-NET-003"] == [("nsg", "rule 'ssh-anywhere' allows SSH from the internet")]
+    assert messages["MLS-NET-004"] == [("nsg", "rule 'rdp-anywhere' allows RDP from the internet")]
+    assert messages["MLS-NET-005"] == [
+        ("kv-insecure", "open to the internet: publicNetworkAccess is 'enabled' and no network "
+         "rule denies by default, though a private endpoint serves it")  # the SDK's default
+    ]  # fmt: skip
+    assert messages["MLS-AML-006"] == [
+        ("ci-insecure", "sshSettings.sshPublicAccess is 'Enabled': SSH is open to the internet")
+    ]
+    assert messages["MLS-COST-008"] == [
+        ("vmss-insecure", "capacity is 2 and no enabled autoscale setting scales it to 0 "
+         "(scale sets have no auto-shutdown schedule)")
+    ]  # fmt: skip
     assert messages["MLS-COST-003"] == [("cluster", "minNodeCount is 1.0, not 0")]
     assert messages["MLS-COST-004"] == [
         ("cluster", "idle scale-down after 30 minutes (more than 15)")
@@ -108,9 +147,12 @@ def test_every_policy_has_an_id_severity_and_fix() -> None:
         assert policy.id.startswith("MLS-")
         assert policy.severity in ("high", "medium", "low")
         assert policy.fix and "\n" not in policy.fix
-        assert all(ref.startswith("CKV_AZURE_") for ref in policy.references)
+        assert all(REFERENCE.fullmatch(ref) for ref in policy.references), policy.references
     advisory = {p.id for p in policies.POLICIES if not p.mandatory}
-    assert advisory == {"MLS-VM-003", "MLS-NET-001", "MLS-COST-002", "MLS-COST-007"}
+    assert advisory == {
+        "MLS-VM-003", "MLS-NET-001", "MLS-COST-002", "MLS-COST-007",
+        "MLS-KV-004", "MLS-STO-004", "MLS-ACR-002", "MLS-AML-004",
+    }  # fmt: skip
 
 
 def _graph(*resources: PlannedResource) -> ResourceGraph:
@@ -190,3 +232,262 @@ def test_missing_tags_are_named() -> None:
     assert [(f.resource, f.message) for f in result.findings] == [
         ("v", "missing tags: owner, environment, decommission-by")
     ]
+
+
+def _nsg_rule(port: str, source: str = "*", access: str = "Allow") -> PlannedResource:
+    rule = {"name": "r", "direction": "Inbound", "access": access, "protocol": "Tcp",
+            "sourceAddressPrefix": source, "destinationPortRange": port}  # fmt: skip
+    return _resource("network:NetworkSecurityGroup", "nsg", securityRules=[rule])
+
+
+@pytest.mark.parametrize(
+    ("port", "source", "access", "rdp", "ssh"),
+    [("3389", "*", "Allow", "fail", "pass"), ("3000-4000", "Internet", "Allow", "fail", "pass"),
+     ("3389", "10.0.0.0/16", "Allow", "pass", "pass"), ("3389", "*", "Deny", "pass", "pass"),
+     ("22", "*", "Allow", "pass", "fail"), ("*", "0.0.0.0/0", "Allow", "fail", "fail")],
+)  # fmt: skip
+def test_rdp_and_ssh_share_the_open_port_check(
+    port: str, source: str, access: str, rdp: str, ssh: str
+) -> None:
+    graph = _graph(_nsg_rule(port, source, access))
+    assert (_status(graph, "MLS-NET-004"), _status(graph, "MLS-NET-003")) == (rdp, ssh)
+    assert _status(_graph(), "MLS-NET-004") == "not-applicable"
+
+
+#: type, policy, and inputs that close the public endpoint (publicNetworkAccess / rules).
+CLOSABLE = [
+    ("keyvault:Vault", "MLS-KV-004", {"properties": {"publicNetworkAccess": "Disabled"}},
+     {"properties": {"networkAcls": {"defaultAction": "Deny"}}}),
+    ("storage:StorageAccount", "MLS-STO-004", {"publicNetworkAccess": "disabled"},
+     {"networkRuleSet": {"defaultAction": "Deny"}}),
+    ("containerregistry:Registry", "MLS-ACR-002", {"publicNetworkAccess": "Disabled"},
+     {"networkRuleSet": {"defaultAction": "Deny"}}),
+    ("machinelearningservices:Workspace", "MLS-AML-004", {"publicNetworkAccess": "Disabled"},
+     None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("type_", "policy_id", "closed", "denied"), CLOSABLE)
+def test_public_network_access_is_advisory(
+    type_: str, policy_id: str, closed: dict[str, object], denied: dict[str, object] | None
+) -> None:
+    assert _status(_graph(_resource(type_, "x", **closed)), policy_id) == "pass"
+    if denied is not None:
+        assert _status(_graph(_resource(type_, "x", **denied)), policy_id) == "pass"
+    (result,) = [
+        r for r in policies.evaluate(_graph(_resource(type_, "x"))) if r.policy.id == policy_id
+    ]
+    assert result.status == "fail" and not result.policy.mandatory
+    assert (
+        "publicNetworkAccess is not set (Azure's default is Enabled)" in result.findings[0].message
+    )
+    opened = _resource(
+        type_, "x", publicNetworkAccess="Enabled", properties={"publicNetworkAccess": "Enabled"}
+    )
+    assert _status(_graph(opened), policy_id) == "fail"
+    assert _status(_graph(), policy_id) == "not-applicable"
+
+
+def _private_endpoint(target: str) -> PlannedResource:
+    connection = {"name": "c", "privateLinkServiceId": f"/ID/{target.upper()}"}
+    return _resource("network:PrivateEndpoint", "pe", privateLinkServiceConnections=[connection])
+
+
+@pytest.mark.parametrize(("type_", "policy_id", "closed", "denied"), CLOSABLE)
+def test_a_private_endpoint_makes_closing_the_public_endpoint_mandatory(
+    type_: str, policy_id: str, closed: dict[str, object], denied: dict[str, object] | None
+) -> None:
+    open_one, closed_one = _resource(type_, "x"), _resource(type_, "x", **closed)
+    assert _status(_graph(open_one, _private_endpoint("x")), "MLS-NET-005") == "fail"
+    assert _status(_graph(closed_one, _private_endpoint("x")), "MLS-NET-005") == "pass"
+    assert _status(_graph(open_one, _private_endpoint("other")), "MLS-NET-005") == "not-applicable"
+    assert _status(_graph(open_one), "MLS-NET-005") == "not-applicable"
+    # the same resource stays an advisory finding of its own policy
+    assert _status(_graph(open_one, _private_endpoint("x")), policy_id) == "fail"
+
+
+def _blob_service(
+    account: str = "st", blobs: bool = True, containers: bool = True
+) -> PlannedResource:
+    return _resource(
+        "storage:BlobServiceProperties", "default", accountName=account, resourceGroupName="rg",
+        deleteRetentionPolicy={"enabled": blobs, "days": 7},
+        containerDeleteRetentionPolicy={"enabled": containers, "days": 7},
+    )  # fmt: skip
+
+
+def _blob_messages(*resources: PlannedResource) -> list[str]:
+    (result,) = [r for r in policies.evaluate(_graph(*resources)) if r.policy.id == "MLS-STO-005"]
+    return [f.message for f in result.findings] if result.status != "not-applicable" else ["n/a"]
+
+
+def test_blob_soft_delete_needs_blob_and_container_retention() -> None:
+    account = _resource("storage:StorageAccount", "st", kind="StorageV2", resourceGroupName="rg")
+    assert _blob_messages(account, _blob_service()) == []
+    assert _blob_messages(account) == [
+        "no BlobServiceProperties turns on soft delete for its blobs"
+    ]
+    assert _blob_messages(account, _blob_service("other")) == [
+        "no BlobServiceProperties turns on soft delete for its blobs"
+    ]
+    assert _blob_messages(account, _blob_service(blobs=False)) == [
+        "deleteRetentionPolicy is not enabled: a deleted blob is gone at once"
+    ]
+    assert _blob_messages(account, _blob_service(containers=False)) == [
+        "containerDeleteRetentionPolicy is not enabled: a deleted container is lost"
+    ]
+    files = _resource("storage:StorageAccount", "st", kind="FileStorage")
+    assert _blob_messages(files) == ["n/a"]
+    assert _blob_messages() == ["n/a"]
+
+
+def _scale_set(
+    capacity: object = 2, *, password: bool = False, key: bool = True
+) -> PlannedResource:
+    linux: dict[str, object] = {"disablePasswordAuthentication": not password}
+    if key:
+        linux["ssh"] = {"publicKeys": [{"path": "/home/a/.ssh/authorized_keys", "keyData": "k"}]}
+    profile = {"osProfile": {"adminUsername": "a", "linuxConfiguration": linux}}
+    return _resource("compute:VirtualMachineScaleSet", "vmss",
+                     sku={"name": "Standard_D4s_v3", "capacity": capacity},
+                     virtualMachineProfile=profile)  # fmt: skip
+
+
+def test_scale_sets_are_judged_like_vms() -> None:
+    good = _graph(_scale_set())
+    assert (_status(good, "MLS-VMSS-001"), _status(good, "MLS-VMSS-002")) == ("pass", "pass")
+    bad = _graph(_scale_set(password=True, key=False))
+    assert (_status(bad, "MLS-VMSS-001"), _status(bad, "MLS-VMSS-002")) == ("fail", "fail")
+    missing = _scale_set()
+    keys = missing.inputs["virtualMachineProfile"]["osProfile"]["linuxConfiguration"]["ssh"]
+    keys["publicKeys"][0]["keyData"] = "MISSING-SSH-PUBLIC-KEY ~/.ssh/id.pub"
+    assert _status(_graph(missing), "MLS-VM-003") == "fail"
+    for policy_id in ("MLS-VMSS-001", "MLS-VMSS-002", "MLS-COST-008"):
+        assert _status(_graph(), policy_id) == "not-applicable"
+    assert _status(_graph(_scale_set()), "MLS-VM-001") == "not-applicable"  # VMs only
+
+
+def _autoscale(minimum: str, enabled: bool = True, target: str = "/id/vmss") -> PlannedResource:
+    profile = {"name": "p", "capacity": {"minimum": minimum, "maximum": "4", "default": minimum}}
+    return _resource("monitor:AutoscaleSetting", "as", enabled=enabled, targetResourceUri=target,
+                     profiles=[profile])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("resources", "status"),
+    [((_scale_set(0),), "pass"), ((_scale_set(2),), "fail"), ((_scale_set(None),), "fail"),
+     ((_scale_set(2), _autoscale("0")), "pass"), ((_scale_set(2), _autoscale("1")), "fail"),
+     ((_scale_set(2), _autoscale("0", enabled=False)), "fail"),
+     ((_scale_set(2), _autoscale("0", target="/id/other")), "fail")],
+)  # fmt: skip
+def test_scale_sets_scale_in_to_zero(resources: tuple[PlannedResource, ...], status: str) -> None:
+    assert _status(_graph(*resources), "MLS-COST-008") == status
+
+
+def _instance(**props: object) -> PlannedResource:
+    properties = {"computeType": "ComputeInstance", "properties": props}
+    return _resource("machinelearningservices:Compute", "ci", properties=properties)
+
+
+GOOD_INSTANCE = {"vmSize": "Standard_DS3_v2", "enableNodePublicIp": False,
+                 "idleTimeBeforeShutdown": "PT30M"}  # fmt: skip
+STOP_AT_SIX = {"computeStartStop": [{"action": "Stop", "triggerType": "Cron",
+                                     "cron": {"expression": "0 18 * * *"}}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "failed"),
+    [({}, set()), ({"enableNodePublicIp": True}, {"MLS-AML-005"}),
+     ({"enableNodePublicIp": None}, {"MLS-AML-005"}),
+     ({"sshSettings": {"sshPublicAccess": "Enabled"}}, {"MLS-AML-006"}),
+     ({"sshSettings": {"sshPublicAccess": "Disabled"}}, set()),
+     ({"idleTimeBeforeShutdown": "PT60M"}, set()), ({"idleTimeBeforeShutdown": "PT1H"}, set()),
+     ({"idleTimeBeforeShutdown": "PT90M"}, {"MLS-COST-009"}),
+     ({"idleTimeBeforeShutdown": "P1D"}, {"MLS-COST-009"}),
+     ({"idleTimeBeforeShutdown": None}, {"MLS-COST-009"}),
+     ({"idleTimeBeforeShutdown": None, "schedules": STOP_AT_SIX}, set())],
+)  # fmt: skip
+def test_compute_instances_are_private_and_stop_when_idle(
+    change: dict[str, object], failed: set[str]
+) -> None:
+    props = {k: v for k, v in {**GOOD_INSTANCE, **change}.items() if v is not None}
+    graph = _graph(_instance(**props))
+    judged = ("MLS-AML-005", "MLS-AML-006", "MLS-COST-009")
+    assert {pid for pid in judged if _status(graph, pid) == "fail"} == failed
+    assert all(_status(graph, pid) != "not-applicable" for pid in judged)
+    assert _status(graph, "MLS-AML-001") == "not-applicable"  # cluster policies skip instances
+
+
+def test_instance_policies_skip_clusters_and_a_disabled_stop_schedule_does_not_count() -> None:
+    cluster = _resource("machinelearningservices:Compute", "c",
+                        properties={"computeType": "AmlCompute", "properties": {}})  # fmt: skip
+    for policy_id in ("MLS-AML-005", "MLS-AML-006", "MLS-COST-009"):
+        assert _status(_graph(cluster), policy_id) == "not-applicable"
+    disabled = {"computeStartStop": [{**STOP_AT_SIX["computeStartStop"][0], "status": "Disabled"}]}
+    assert _status(_graph(_instance(schedules=disabled)), "MLS-COST-009") == "fail"
+
+
+def test_key_vaults_must_be_protected() -> None:
+    vault = _resource("keyvault:Vault", "kv")
+    assert _status(_graph(vault), "MLS-DATA-001") == "fail"
+    kept = PlannedResource(**{**vault.__dict__, "protect": True})
+    assert _status(_graph(kept), "MLS-DATA-001") == "pass"
+    assert policies.VAULT in policies.STATEFUL_TYPES
+
+
+def test_shutdown_schedule_must_be_in_the_vms_resource_group() -> None:
+    vm = _resource("compute:VirtualMachine", "vm1", resourceGroupName="rg-Work")
+
+    def schedule(group: str) -> PlannedResource:
+        return _resource("devtestlab:GlobalSchedule", "shutdown-computevm-vm1",
+                         taskType="ComputeVmShutdownTask", targetResourceId="/id/vm1",
+                         dailyRecurrence={"time": "1900"}, resourceGroupName=group)  # fmt: skip
+
+    (result,) = [r for r in policies.evaluate(_graph(vm, schedule("rg-other")))
+                 if r.policy.id == "MLS-COST-001"]  # fmt: skip
+    assert [f.message for f in result.findings] == [
+        "shutdown-computevm-vm1 must be in the VM's resource group (rg-Work)"
+    ]
+    assert _status(_graph(vm, schedule("RG-work")), "MLS-COST-001") == "pass"
+
+
+def _priced_plan(amount: object) -> ResourceGraph:
+    vm = _resource("compute:VirtualMachine", "vm1", location="eastus",
+                   hardwareProfile={"vmSize": "Standard_D4s_v3"})  # fmt: skip
+    alert = {"threshold": 80, "contactEmails": ["x@y.z"]}
+    budget = _resource("consumption:Budget", "budget", amount=amount, notifications={"a": alert})
+    return _graph(vm, budget)
+
+
+def test_a_budget_smaller_than_the_scheduled_estimate_fails_the_plan() -> None:
+    (result,) = [r for r in policies.evaluate(_priced_plan(10)) if r.policy.id == "MLS-COST-010"]
+    assert result.status == "fail" and result.failed_mandatory
+    scheduled = estimate(_priced_plan(10)).total_scheduled
+    assert scheduled > 10
+    assert result.findings[0].message.startswith(
+        f"the scheduled estimate of {scheduled:,.2f} USD a month is more than the budget of 10.00"
+    )
+    assert _status(_priced_plan(100_000), "MLS-COST-010") == "pass"
+    assert _status(_priced_plan(0), "MLS-COST-010") == "not-applicable"  # MLS-COST-005's job
+    assert _status(_graph(_resource("compute:VirtualMachine", "vm1")), "MLS-COST-010") == (
+        "not-applicable"
+    )
+
+
+def test_evaluate_uses_the_estimate_it_is_given() -> None:
+    graph = _priced_plan(10)
+    free = CostEstimate(lines=[], currency="USD", recorded_on="2030-01-01", source="test")
+    results = {r.policy.id: r for r in policies.evaluate(graph, costs=free)}
+    assert results["MLS-COST-010"].status == "pass"
+    (budget_policy,) = [p for p in policies.POLICIES if p.id == "MLS-COST-010"]
+    checked, findings = budget_policy.check(graph)  # on its own: the shipped price table
+    assert checked == 1 and len(findings) == 1
+
+
+@pytest.mark.parametrize(
+    ("duration", "minutes"),
+    [("PT2M", 2), ("PT1H30M", 90), ("P1D", 1440), ("P1DT1H", 1500), ("PT", None), ("P", None),
+     ("1H", None)],
+)  # fmt: skip
+def test_iso_minutes(duration: str, minutes: float | None) -> None:
+    assert policies.iso_minutes(duration) == minutes

@@ -116,6 +116,15 @@ def test_low_priority_without_a_recorded_price_is_unpriced() -> None:
     assert "low-priority" in line.note
 
 
+def test_low_priority_prices_come_from_their_own_table(tmp_path: Path) -> None:
+    data = json.loads(json.dumps(TABLE.data))
+    data["vm_low_priority_hourly"] = {"Standard_NC4as_T4_v3": {"eastus": 0.1}}
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    (line,) = estimate(_graph(_cluster(low_priority=True)), prices=PriceTable.load(path)).lines
+    assert (line.basis, line.always_on, line.scheduled) == ("compute", 219.0, 0)
+
+
 def test_container_app_scales_to_zero_and_usage_based_services_have_no_amount() -> None:
     app = _resource("app:ContainerApp", "app",
                     template={"containers": [{"resources": {"cpu": 0.5, "memory": "1Gi"}}],
@@ -140,3 +149,140 @@ def test_a_custom_price_table_changes_the_estimate(tmp_path: Path) -> None:
     cost = estimate(_graph(_vm("Standard_D4s_v3")), prices=PriceTable.load(path))
     assert cost.lines[0].always_on == 730.0
     assert cost.to_dict()["prices_recorded_on"] == "2030-01-01"
+
+
+def test_retired_sizes_are_gone_and_every_price_section_is_sourced_and_dated() -> None:
+    assert TABLE.vm_hourly("Standard_NC6s_v3", "eastus") is None  # NCv3 retired 2025-09-30
+    assert any("NC6s_v3" in note for note in TABLE.data["notes"])
+    for section in ("vm_hourly", "private_endpoint", "nat_gateway", "bastion"):
+        source, recorded_on = TABLE.provenance(section)
+        assert source and re.fullmatch(r"\d{4}-\d{2}-\d{2}", recorded_on), section
+    assert TABLE.provenance("vm_hourly") == (TABLE.data["source"], TABLE.data["recorded_on"])
+    for section in ("bastion", "private_endpoint", "nat_gateway"):
+        assert TABLE.provenance(section)[0] != TABLE.data["source"]
+
+
+def test_priced_lines_carry_their_source_and_date() -> None:
+    pe = _resource("network:PrivateEndpoint", "pe")
+    lines = estimate(_graph(_vm("Standard_D4s_v3"), pe)).lines
+    compute, disk, endpoint = lines
+    assert (compute.source, compute.recorded_on) == TABLE.provenance("vm_hourly")
+    assert (disk.source, disk.recorded_on) == TABLE.provenance("managed_disk_monthly")
+    assert (endpoint.source, endpoint.recorded_on) == TABLE.provenance("private_endpoint")
+    (free,) = estimate(_graph(_resource("network:VirtualNetwork", "v"))).lines
+    assert (free.basis, free.source) == ("free", "")
+
+
+def _scale_set(capacity: int = 2, priority: str | None = None) -> PlannedResource:
+    profile: dict[str, object] = {
+        "storageProfile": {
+            "osDisk": {"diskSizeGB": 64, "managedDisk": {"storageAccountType": "Premium_LRS"}}
+        }
+    }
+    if priority:
+        profile["priority"] = priority
+    return _resource("compute:VirtualMachineScaleSet", "vmss", location="westeurope",
+                     sku={"name": "Standard_D4s_v3", "capacity": capacity},
+                     virtualMachineProfile=profile)  # fmt: skip
+
+
+def _autoscale(minimum: str, maximum: str, enabled: bool = True) -> PlannedResource:
+    profile = {"capacity": {"minimum": minimum, "maximum": maximum, "default": minimum}}
+    return _resource("monitor:AutoscaleSetting", "as", enabled=enabled,
+                     targetResourceUri="/id/vmss", profiles=[profile])  # fmt: skip
+
+
+def test_scale_set_costs_capacity_times_size_and_autoscale_sets_the_range() -> None:
+    hourly = TABLE.vm_hourly("Standard_D4s_v3", "westeurope")
+    disk = TABLE.disk_monthly("Premium_LRS", 64, "westeurope")
+    assert hourly is not None and disk is not None
+    compute, disks = estimate(_graph(_scale_set(2))).lines
+    assert compute.always_on == compute.scheduled == pytest.approx(2 * hourly * 730, abs=0.01)
+    assert disks.always_on == disks.scheduled == pytest.approx(2 * disk, abs=0.01)
+    compute, disks, autoscale = estimate(_graph(_scale_set(2), _autoscale("0", "4"))).lines
+    assert autoscale.basis == "free"
+    assert compute.always_on == pytest.approx(4 * hourly * 730, abs=0.01)
+    assert (compute.scheduled, disks.scheduled) == (0, 0)
+    assert disks.always_on == pytest.approx(4 * disk, abs=0.01)
+    off = estimate(_graph(_scale_set(2), _autoscale("0", "4", enabled=False))).lines[0]
+    assert off.scheduled == off.always_on  # a disabled autoscale setting does nothing
+    (empty,) = estimate(_graph(_scale_set(0))).lines
+    assert (empty.always_on, empty.scheduled) == (0, 0)
+
+
+@pytest.mark.parametrize("priority", ["Spot", "Low"])
+def test_spot_and_low_priority_scale_sets_are_unpriced(priority: str) -> None:
+    compute = estimate(_graph(_scale_set(2, priority))).lines[0]
+    assert compute.basis == "unpriced"
+    assert f"{priority.lower()}-priority" in compute.note
+
+
+def _instance(**props: object) -> PlannedResource:
+    properties = {
+        "computeType": "ComputeInstance",
+        "properties": {"vmSize": "Standard_DS3_v2", **props},
+    }
+    return _resource("machinelearningservices:Compute", "ci", properties=properties)
+
+
+def _stop(**trigger: object) -> dict[str, object]:
+    return {"computeStartStop": [{"action": "Stop", **trigger}]}
+
+
+@pytest.mark.parametrize(
+    ("props", "hours"),
+    [({}, 730.0), ({"idleTimeBeforeShutdown": "PT30M"}, 8.5 * 22),
+     ({"idleTimeBeforeShutdown": "PT1H"}, 9 * 22),
+     ({"schedules": _stop(recurrence={"schedule": {"hours": [18], "minutes": [30]}})}, 10.5 * 22),
+     ({"schedules": _stop(cron={"expression": "0 20 * * 1-5"})}, 12 * 22),
+     ({"schedules": _stop(cron={"expression": "0 20 * * *"}, status="Disabled")}, 730.0)],
+)  # fmt: skip
+def test_compute_instance_runs_until_idle_shutdown_or_its_stop_schedule(
+    props: dict[str, object], hours: float
+) -> None:
+    (line,) = estimate(_graph(_instance(**props))).lines
+    hourly = TABLE.vm_hourly("Standard_DS3_v2", "eastus")
+    assert hourly is not None
+    assert line.always_on == pytest.approx(hourly * 730, abs=0.01)
+    assert line.scheduled == pytest.approx(hourly * hours, abs=0.01)
+    assert line.description == "ComputeInstance Standard_DS3_v2 in eastus"
+
+
+@pytest.mark.parametrize(
+    ("type_", "inputs", "monthly", "basis"),
+    [("network:PrivateEndpoint", {}, 0.01 * 730, "fixed"),
+     ("network:NatGateway", {}, 0.045 * 730, "fixed"),
+     ("network:BastionHost", {"sku": {"name": "Developer"}}, 0.0, "free"),
+     ("network:BastionHost", {"sku": {"name": "Basic"}}, 0.19 * 730, "fixed"),
+     ("network:BastionHost", {}, 0.19 * 730, "fixed"),  # Basic is Azure's default
+     ("network:BastionHost", {"sku": {"name": "Standard"}}, 0.29 * 730, "fixed")],
+)  # fmt: skip
+def test_network_resources_bill_by_the_hour(
+    type_: str, inputs: dict[str, object], monthly: float, basis: str
+) -> None:
+    (line,) = estimate(_graph(_resource(type_, "net", **inputs))).lines
+    assert line.basis == basis
+    assert line.always_on == line.scheduled == pytest.approx(monthly, abs=0.01)
+    if type_ != "network:BastionHost":
+        assert "per GB processed (not estimated)" in line.note
+
+
+def test_unrecorded_network_prices_are_unpriced() -> None:
+    premium = _resource("network:BastionHost", "b", sku={"name": "Premium"})
+    (line,) = estimate(_graph(premium)).lines
+    assert line.basis == "unpriced" and "Premium" in line.note
+    data = {k: v for k, v in TABLE.data.items() if k != "nat_gateway"}
+    (nat,) = estimate(_graph(_resource("network:NatGateway", "n")), prices=PriceTable(data)).lines
+    assert nat.basis == "unpriced"
+
+
+def test_online_deployment_costs_its_instances_all_month() -> None:
+    deployment = _resource(
+        "machinelearningservices:OnlineDeployment", "blue",
+        properties={"instanceType": "Standard_DS3_v2"}, sku={"capacity": 2},
+    )  # fmt: skip
+    (line,) = estimate(_graph(deployment)).lines
+    hourly = TABLE.vm_hourly("Standard_DS3_v2", "eastus")
+    assert hourly is not None
+    assert line.always_on == line.scheduled == pytest.approx(2 * hourly * 730, abs=0.01)
+    assert "cannot scale to zero" in line.note

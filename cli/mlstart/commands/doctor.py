@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 
-def doctor() -> None:
-    """Check git, uv, Python, the Pulumi CLI and the Azure login, with a fix for each."""
+def doctor(
+    path: Annotated[
+        Path, typer.Argument(help="A project: also check its Azure roles.", file_okay=False)
+    ] = Path("."),
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Pulumi stack.")] = "dev",
+) -> None:
+    """Check git, uv, Python, Pulumi, the Azure login and the roles pulumi up needs."""
     from mlstart.core.doctor import essentials_ok, run_checks
 
-    checks = run_checks()
+    checks = run_checks(path, stack=stack)
     width = max(len(check.name) for check in checks)
     for check in checks:
         if check.ok:
             mark, colour = "ok", "green"
+        elif check.ok is None:
+            mark, colour = "check", "yellow"
         elif check.essential:
             mark, colour = "MISSING", "red"
         else:

@@ -17,7 +17,7 @@ def down(
         bool,
         typer.Option(
             "--include-data",
-            help="Also destroy protected resources (storage, registry, workspace).",
+            help="Also destroy protected resources (data stores, workspace, budget).",
         ),
     ] = False,
     remove_stack: Annotated[
@@ -36,7 +36,7 @@ def down(
         for resource in plan.to_destroy:
             typer.secho(f"  destroy  {resource.type}  {resource.name}", fg="red")
         for resource in plan.kept:
-            typer.echo(f"  keep     {resource.type}  {resource.name}  (protected data)")
+            typer.echo(f"  keep     {resource.type}  {resource.name}  ({plan.reason(resource)})")
         if not plan.to_destroy:
             typer.echo("  nothing to destroy")
         if yes:
@@ -71,5 +71,14 @@ def down(
             typer.echo(f"  {resource.type}  {resource.name}{note}")
     else:
         typer.echo("Nothing is left in the stack.")
+    if result.soft_deleted:
+        typer.echo("Soft-deleted in Azure (names stay taken until then):")
+        for note in result.soft_deleted:
+            typer.echo(f"  {note}")
+    if result.new_name_suffix:
+        typer.echo(
+            f"New name suffix for stack '{stack}': {result.new_name_suffix} "
+            "(the next `mlstart up` uses new names)"
+        )
     if result.stack_removed:
-        typer.echo(f"Stack '{stack}' removed.")
+        typer.echo(f"Stack '{stack}' removed (its Pulumi.{stack}.yaml is kept).")

@@ -31,14 +31,31 @@ def plan(
         Path | None,
         typer.Option("--prices", help="A price table to use instead of mlstart's.", dir_okay=False),
     ] = None,
+    arm: Annotated[
+        Path | None,
+        typer.Option(
+            "--arm",
+            help="Also write the planned resources as an ARM template to this file "
+            "(for ARM tools such as checkov --framework arm).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Show offline what `pulumi up` would create, its policy results and monthly cost.
+    """Show offline what `pulumi up` would create, check it, and price it.
 
-    Needs no cloud account and no Pulumi CLI. Exits 3 when a mandatory policy fails.
+    Runs the project's Pulumi program (infra/__main__.py) in this process under Pulumi's
+    mocks: no cloud account and no Pulumi CLI are needed. Checks every resource against
+    the rules Azure publishes (names, allowed values, references) and the security and cost
+    policies, and estimates the monthly cost. Exits 3 when a rule or a mandatory policy
+    fails.
     """
-    from mlstart.core.plan import check_mandatory, plan_project
+    from mlstart.core.plan import check_mandatory, plan_project, write_arm
 
     report = plan_project(path, stack=stack, prices=prices)
+    if arm is not None:
+        written = write_arm(report, arm)
+        if not as_json:
+            typer.echo(f"ARM template written to {written}")
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
     else:
@@ -50,7 +67,10 @@ def plan(
 
 def render_text(report: PlanReport) -> str:
     """The human-readable plan: resources by component, policies, then costs."""
-    return "\n".join([*_resources(report), "", *_policies(report), "", *_costs(report)])
+    return "\n".join(
+        [*_resources(report), "", *_conformance(report), "", *_policies(report), "",
+         *_costs(report)]
+    )  # fmt: skip
 
 
 def _short(type_token: str) -> str:
@@ -65,12 +85,25 @@ def _resources(report: PlanReport) -> list[str]:
         component = graph.component_of(resource)
         title = f"{component.name} ({component.type})" if component else "(top level)"
         flag = "  [protected]" if resource.protect else ""
+        if resource.owner != "pulumi":
+            flag += f"  [created by {resource.owner}, not pulumi up]"
         groups.setdefault(title, []).append(
             f"    {_short(resource.type):<46} {resource.azure_name}{flag}"
         )
     lines = [f"Plan for {graph.project}, stack {graph.stack}: {len(cloud)} resources"]
     for title, rows in groups.items():
         lines += [f"  {title}", *rows]
+    return lines
+
+
+def _conformance(report: PlanReport) -> list[str]:
+    findings = report.conformance
+    if not findings:
+        return ["Azure rules: every resource conforms (names, allowed values, references)"]
+    lines = [f"Azure rules: {len(findings)} findings (the deployment would fail)"]
+    for finding in findings:
+        lines.append(f"  FAIL  {finding.id:<9} {finding.resource}: {finding.message}")
+        lines.append(f"        fix: {finding.fix}")
     return lines
 
 

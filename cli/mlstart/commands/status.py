@@ -28,6 +28,8 @@ def status(
         typer.echo(f"  {label:<18} {resource.name}")
     if not report.compute:
         typer.echo("  none")
+    if report.connect:
+        typer.echo(f"Connect to the workstation: {report.connect}")
     if report.next_shutdown is not None:
         when = report.next_shutdown.strftime("%Y-%m-%d %H:%M")
         typer.echo(f"Next scheduled shutdown: {when} ({report.time_zone})")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mlstart.commands.output import echo_progress
+from mlstart.commands.output import echo_progress, echo_warning
 
 
 def up(
@@ -28,6 +28,8 @@ def up(
     )
     for check in result.checks:
         typer.echo(f"  preflight: {check}")
+    for warning in result.warnings:
+        echo_warning(warning)
     changes = ", ".join(f"{count} {kind}" for kind, count in sorted(result.changes.items()))
     typer.secho(f"Stack '{result.stack}' is up ({changes or 'no changes'}).", fg="green")
     if result.outputs:

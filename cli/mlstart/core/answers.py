@@ -71,18 +71,54 @@ def machine_defaults(today: dt.date | None = None) -> dict[str, str]:
     for question, key in (("author_name", "user.name"), ("author_email", "user.email")):
         if value := _git_config(key):
             defaults[question] = value
-    if key_file := _ssh_public_key_file():
-        defaults["ssh_public_key"] = key_file
+    if public_key := _first_ssh_public_key():
+        defaults["ssh_public_key"] = public_key
     return defaults
 
 
-def _ssh_public_key_file() -> str | None:
-    """The first public key in ~/.ssh, written with ``~`` so it stays portable."""
+def _first_ssh_public_key() -> str | None:
+    """The text of the first public key in ~/.ssh (the text works on any machine, CI too)."""
     ssh = Path.home() / ".ssh"
     for name in ("id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"):
-        if (ssh / name).is_file():
-            return f"~/.ssh/{name}"
+        try:
+            text = (ssh / name).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text.startswith(SSH_KEY_PREFIXES) and "PRIVATE KEY" not in text:
+            return text
     return None
+
+
+#: How an OpenSSH public key line starts.
+SSH_KEY_PREFIXES = ("ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-", "sk-ssh-ed25519@openssh.com ")
+
+
+def resolve_ssh_public_key(answers: dict[str, Any]) -> None:
+    """Replace a ``.pub`` path given for ``ssh_public_key`` with the key's text.
+
+    The stack config must work on every machine that deploys (a teammate's laptop, CI), so
+    it holds the key itself, never a path that exists only here.
+
+    Raises:
+        InvalidAnswerError: If the path does not exist or holds no public key.
+    """
+    value = str(answers.get("ssh_public_key") or "").strip()
+    if not value or value.startswith(SSH_KEY_PREFIXES) or "PRIVATE KEY" in value:
+        return
+    path = Path(value).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not a text file"
+        raise InvalidAnswerError(
+            f"ssh_public_key: cannot read {value} ({reason}); create a key with "
+            "`ssh-keygen -t ed25519` or give the key text"
+        ) from error
+    if not text.startswith(SSH_KEY_PREFIXES) or "PRIVATE KEY" in text:
+        raise InvalidAnswerError(
+            f"ssh_public_key: {value} is not an OpenSSH public key ('ssh-ed25519 AAAA...')"
+        )
+    answers["ssh_public_key"] = text
 
 
 def _git_config(key: str) -> str | None:

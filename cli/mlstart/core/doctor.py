@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlstart_infra.roles import RequiredRole
 
 MINIMUM_PYTHON = (3, 11)
+#: What to run by hand when ``az`` cannot say which roles the signed-in identity has.
+ROLES_BY_HAND = (
+    "check by hand: az role assignment list --assignee <your user or app id> --all "
+    "--include-inherited --include-groups --output table (see docs/ci-identity.md)"
+)
 
 
 @dataclass(frozen=True)
@@ -18,21 +29,27 @@ class Check:
 
     Attributes:
         name: What was checked.
-        ok: Whether it passed.
+        ok: Whether it passed; None where it could not be checked here.
         essential: Whether mlstart's core (``new``, ``update``, ``plan``) needs it.
         detail: What was found (a version, an account) or what is wrong.
         hint: One line on how to fix it; empty when ``ok``.
     """
 
     name: str
-    ok: bool
+    ok: bool | None
     essential: bool
     detail: str
     hint: str = ""
 
 
-def run_checks() -> list[Check]:
-    """Run every check, essentials first."""
+def run_checks(project: Path | str | None = None, *, stack: str = "dev") -> list[Check]:
+    """Run every check, essentials first.
+
+    Args:
+        project: A generated project; when given (and it holds a Pulumi project), also
+            list the Azure roles its ``pulumi up`` needs and check them with ``az``.
+        stack: The stack whose config the offline plan uses for the role check.
+    """
     checks: list[Callable[[], Check]] = [
         check_python,
         check_git,
@@ -41,12 +58,181 @@ def run_checks() -> list[Check]:
         check_pulumi_cli,
         check_azure_login,
     ]
-    return [check() for check in checks]
+    found = [check() for check in checks]
+    if project is not None:
+        found += role_checks(project, stack=stack)
+    return found
 
 
 def essentials_ok(checks: list[Check]) -> bool:
     """Whether every essential check passed."""
     return all(check.ok for check in checks if check.essential)
+
+
+@dataclass
+class RoleReport:
+    """The Azure roles a plan needs and what ``az`` says the signed-in identity has.
+
+    Attributes:
+        roles: The roles needed, with whether each is assigned (None: not checked).
+        identity: Who ``az`` is signed in as, or None.
+        unchecked: Why the assignments could not be listed, or "" when they were.
+    """
+
+    roles: list[tuple[RequiredRole, bool | None]] = field(default_factory=list)
+    identity: str | None = None
+    unchecked: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every role was confirmed."""
+        return all(assigned for _, assigned in self.roles)
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per role, and one saying what to check by hand if ``az`` could not."""
+        lines = []
+        for role, assigned in self.roles:
+            state = {True: "assigned", False: "NOT assigned", None: "needed"}[assigned]
+            who = f" to {self.identity}" if assigned is not None and self.identity else ""
+            lines.append(f"Azure role {role.role} on {role.where()}: {state}{who}")
+        if self.unchecked:
+            lines.append(f"roles not checked ({self.unchecked}): {ROLES_BY_HAND}")
+        return lines
+
+
+def check_roles(graph: Iterable[Any]) -> RoleReport:
+    """List the roles the plan needs and, where ``az`` is signed in, check they are assigned.
+
+    Args:
+        graph: The offline plan's resources.
+    """
+    from mlstart_infra.roles import required_roles
+
+    needed = required_roles(graph)
+    report = RoleReport()
+    listed = _role_assignments()
+    if isinstance(listed, str):
+        report.unchecked = listed
+        report.roles = [(role, None) for role in needed]
+        return report
+    identity, subscription, assignments = listed
+    report.identity = identity
+    report.roles = [(role, _assigned(role, subscription, assignments)) for role in needed]
+    return report
+
+
+def role_checks(project: Path | str, *, stack: str = "dev") -> list[Check]:
+    """The role check as doctor lines; none when ``project`` holds no Pulumi project."""
+    from mlstart_infra.project import ProjectError, find_project
+
+    try:
+        pulumi_project = find_project(project, python_program=False)
+    except ProjectError:
+        return []
+    try:
+        graph = _offline_graph(pulumi_project.root, stack)
+    except (ImportError, ValueError, RuntimeError) as error:
+        return [
+            Check(
+                "Azure roles for pulumi up",
+                None,
+                essential=False,
+                detail=f"not worked out: {error}",
+                hint=ROLES_BY_HAND,
+            )
+        ]
+    report = check_roles(graph)
+    checks = [
+        Check(
+            f"Azure role {role.role}",
+            assigned,
+            essential=False,
+            detail=f"on {role.where()}: {role.reason}",
+            hint=""
+            if assigned is not False
+            else f"ask an Owner to assign it to {report.identity} (see docs/ci-identity.md)",
+        )
+        for role, assigned in report.roles
+    ]
+    if report.unchecked:
+        checks.append(
+            Check(
+                "Azure role assignments",
+                None,
+                essential=False,
+                detail=f"not checked: {report.unchecked}",
+                hint=ROLES_BY_HAND,
+            )
+        )
+    return checks
+
+
+def _offline_graph(root: Path, stack: str) -> Iterable[Any]:
+    """The offline plan's resources (the program under mocks; no policies or prices).
+
+    Raises:
+        ImportError: If Pulumi (the ``azure`` extra) is not installed.
+        ValueError: If the project or its config cannot be read.
+        RuntimeError: If the program fails under the mocks.
+    """
+    if importlib.util.find_spec("pulumi_azure_native") is None:
+        raise ImportError("Pulumi is not installed: pip install 'mlstart[azure]'")
+    from mlstart_infra.offline.plan import plan_project
+
+    return plan_project(root, stack=stack)
+
+
+def _role_assignments() -> tuple[str, str, list[dict[str, Any]]] | str:
+    """Who ``az`` is signed in as, the subscription, and its role assignments; or why not."""
+    if shutil.which("az") is None:
+        return "az not found"
+    account = _run(["az", "account", "show", "--output", "json"])
+    if account is None or account.returncode != 0:
+        return "not logged in to the Azure CLI: az login"
+    try:
+        details = json.loads(account.stdout)
+        identity = str(details["user"]["name"])
+        subscription = str(details["id"])
+    except (ValueError, KeyError, TypeError):
+        return "`az account show` gave no signed-in identity"
+    listed = _run(
+        ["az", "role", "assignment", "list", "--assignee", identity, "--all",
+         "--include-inherited", "--include-groups", "--output", "json"]
+    )  # fmt: skip
+    if listed is None or listed.returncode != 0:
+        why = (listed.stderr.strip().splitlines() or ["failed"])[-1] if listed else "failed"
+        return f"`az role assignment list` failed: {why}"
+    try:
+        assignments = json.loads(listed.stdout)
+    except ValueError:
+        return "`az role assignment list` did not answer JSON"
+    if not isinstance(assignments, list):
+        return "`az role assignment list` did not answer a list"
+    return identity, subscription, [a for a in assignments if isinstance(a, dict)]
+
+
+def _assigned(role: RequiredRole, subscription: str, assignments: list[dict[str, Any]]) -> bool:
+    """Whether an assignment of the role (or a broader one) covers the role's scope."""
+    from mlstart_infra.roles import SUBSCRIPTION
+
+    wanted = f"/subscriptions/{subscription}"
+    if role.scope != SUBSCRIPTION and role.resource_group:
+        wanted += f"/resourceGroups/{role.resource_group}"
+    accepted = {name.lower() for name in role.accepted}
+    return any(
+        str(a.get("roleDefinitionName", "")).lower() in accepted
+        and _covers(str(a.get("scope", "")), wanted)
+        for a in assignments
+    )
+
+
+def _covers(scope: str, wanted: str) -> bool:
+    """Whether an assignment at ``scope`` applies at ``wanted`` (a child scope or itself)."""
+    scope, wanted = scope.rstrip("/").lower(), wanted.lower()
+    if scope in ("", "/") or scope.startswith("/providers/microsoft.management/"):
+        return True  # the root or a management group: above every subscription we can see
+    return wanted == scope or wanted.startswith(scope + "/")
 
 
 def check_python() -> Check:

@@ -2,8 +2,11 @@
 
 Order of work: show what will be destroyed and what is kept, get confirmation, write an
 archive record into the project (``decommission/<date>/``) and commit it, destroy, and list
-whatever is left. Resources created with ``protect=True`` (storage, registry, workspace:
-the data) are kept unless ``include_data`` is set and confirmed a second time.
+whatever is left. Resources created with ``protect=True`` (storage, key vault, registry,
+workspace: the data; the budget, which keeps watching what still bills) are kept, with
+everything they need, unless ``include_data`` is set and confirmed a second time. Once
+nothing is left, the stack's ``nameSuffix`` is rotated so the next ``mlstart up`` does not
+collide with names Azure keeps soft-deleted, and the summary says which and for how long.
 """
 
 from __future__ import annotations
@@ -17,15 +20,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlstart_infra.components.catalog import (
+    BLOB_CONTAINER,
+    BUDGET,
+    LOG_ANALYTICS,
+    ML_WORKSPACE,
+    REGISTRY,
+    STORAGE,
+    VAULT,
+)
+from mlstart_infra.project import PulumiProject
+
 from mlstart.core.git import git, is_repository
 from mlstart.core.stack import (
     StackResource,
-    infra_dir,
     last_error_line,
+    load_project,
     open_stack,
-    project_root,
     require_pulumi_cli,
-    stack_config_file,
+    save_stack_config,
     stack_resources,
 )
 from mlstart.errors import MlstartError
@@ -33,6 +46,20 @@ from mlstart.errors import MlstartError
 #: Pulumi marks secret values in exported state with this signature key.
 SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 REDACTED = "[secret]"
+#: The stack config key holding the suffix of globally unique names.
+NAME_SUFFIX_KEY = "nameSuffix"
+#: Days a deleted key vault stays soft-deleted when its state does not say (Azure's default).
+DEFAULT_VAULT_RETENTION_DAYS = 90
+#: Days a deleted Azure ML workspace stays soft-deleted; its name is taken until then.
+ML_WORKSPACE_RETENTION_DAYS = 14
+ML_SOFT_DELETE_DOC = "https://learn.microsoft.com/en-us/azure/machine-learning/concept-soft-delete"
+#: Days a deleted Log Analytics workspace keeps its name (recoverable by creating it again).
+LOG_ANALYTICS_RETENTION_DAYS = 14
+LOG_ANALYTICS_DELETE_DOC = (
+    "https://learn.microsoft.com/en-us/rest/api/loganalytics/workspaces/delete"
+)
+#: Protected types that hold the project's data and models.
+DATA_TYPES = frozenset({STORAGE, BLOB_CONTAINER, VAULT, REGISTRY, ML_WORKSPACE})
 
 
 class DecommissionCancelled(MlstartError):
@@ -41,13 +68,27 @@ class DecommissionCancelled(MlstartError):
 
 @dataclass(frozen=True)
 class DecommissionPlan:
-    """What ``down`` is about to do, for the confirmation prompt."""
+    """What ``down`` is about to do, for the confirmation prompt.
+
+    Attributes:
+        project_name: The project's name (typed to confirm).
+        stack: The stack.
+        to_destroy: What ``pulumi destroy`` will delete.
+        kept: What it leaves: protected resources and everything they need.
+        include_data: Whether protected resources go too.
+        reasons: Why each kept resource stays, by URN.
+    """
 
     project_name: str
     stack: str
     to_destroy: list[StackResource]
     kept: list[StackResource]
     include_data: bool
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def reason(self, resource: StackResource) -> str:
+        """Why ``resource`` is kept."""
+        return self.reasons.get(resource.urn, "protected")
 
 
 @dataclass
@@ -60,25 +101,76 @@ class DownResult:
     left: list[StackResource]
     stack_removed: bool
     warnings: list[str] = field(default_factory=list)
+    soft_deleted: list[str] = field(default_factory=list)
+    new_name_suffix: str | None = None
 
 
 def plan_decommission(
     project: Path | str, *, stack: str = "dev", include_data: bool = False
 ) -> DecommissionPlan:
     """Work out what would be destroyed and kept, without changing anything."""
-    infra = infra_dir(project)
-    return _plan(open_stack(infra, stack, create=False), project_root(infra), stack, include_data)
+    pulumi_project = load_project(project)
+    pulumi_stack = open_stack(pulumi_project.folder, stack, create=False)
+    return _plan(pulumi_stack, pulumi_project.root, stack, include_data)
+
+
+def kept_by_exclude_protected(resources: list[StackResource]) -> dict[str, str]:
+    """What ``pulumi destroy --exclude-protected`` leaves, by URN, with the reason for each.
+
+    Pulumi keeps every protected resource and, transitively, everything it depends on: its
+    parent, its ``dependencies``, its ``propertyDependencies``, its ``deletedWith`` and its
+    provider (``getProtectedExcludes`` in pulumi/pulumi pkg/cmd/pulumi/operations/destroy.go,
+    over ``DependencyGraph.TransitiveDependenciesOf`` in pkg/resource/graph/dependency_graph.go;
+    the flag came with https://github.com/pulumi/pulumi/pull/8359 and is sugar over
+    ``--exclude`` since https://github.com/pulumi/pulumi/pull/20120). Children of a protected
+    resource are not kept. Newer Pulumi versions also keep, for a dependency that is a
+    component, its children that come before the protected resource in the state; the
+    programs mlstart generates list those children as dependencies anyway, and the resources
+    left after the destroy are read back from the state, so the record is exact either way.
+
+    Args:
+        resources: The stack's state, providers and the stack resource included.
+
+    Returns:
+        URN to reason, for every kept resource (providers and the stack included).
+    """
+    by_urn = {r.urn: r for r in resources}
+    kept: dict[str, str] = {}
+    for resource in resources:
+        if resource.protect:
+            kept[resource.urn] = _protected_reason(resource)
+    for resource in resources:
+        if not resource.protect:
+            continue
+        pending = list(resource.depends_on)
+        while pending:
+            urn = pending.pop()
+            if urn in kept or urn not in by_urn:
+                continue
+            kept[urn] = f"{resource.name} (protected) needs it"
+            pending += by_urn[urn].depends_on
+    return kept
+
+
+def _protected_reason(resource: StackResource) -> str:
+    if resource.type == BUDGET:
+        return "protected: the budget keeps watching what still bills; it goes with --include-data"
+    if resource.type in DATA_TYPES:
+        return "protected data"
+    return "protected"
 
 
 def _plan(pulumi_stack: Any, root: Path, stack: str, include_data: bool) -> DecommissionPlan:
-    resources = [r for r in stack_resources(pulumi_stack) if not r.is_provider]
-    kept = [] if include_data else [r for r in resources if r.protect]
+    state = stack_resources(pulumi_stack)
+    reasons = {} if include_data else kept_by_exclude_protected(state)
+    resources = [r for r in state if not r.is_provider]
     return DecommissionPlan(
         project_name=_project_name(root),
         stack=stack,
-        to_destroy=[r for r in resources if r not in kept],
-        kept=kept,
+        to_destroy=[r for r in resources if r.urn not in reasons],
+        kept=[r for r in resources if r.urn in reasons],
         include_data=include_data,
+        reasons={r.urn: reasons[r.urn] for r in resources if r.urn in reasons},
     )
 
 
@@ -113,18 +205,19 @@ def decommission(
         MlstartError: If Pulumi fails.
     """
     pulumi = require_pulumi_cli()
-    infra = infra_dir(project)
-    root = project_root(infra)
+    pulumi_project = load_project(project)
+    infra, root = pulumi_project.folder, pulumi_project.root
     pulumi_stack = open_stack(infra, stack, create=False)
     plan = _plan(pulumi_stack, root, stack, include_data)
     if not confirm(plan):
         raise DecommissionCancelled("decommission cancelled; nothing was destroyed")
     protected = [r for r in plan.to_destroy if r.protect]
+    today = today or dt.date.today()
     if include_data and protected and not (confirm_data and confirm_data(protected)):
         raise DecommissionCancelled("decommission cancelled; nothing was destroyed")
 
     result = DownResult(
-        archive=write_archive(root, infra, pulumi_stack, stack, plan, today or dt.date.today()),
+        archive=write_archive(root, infra, pulumi_stack, stack, plan, today),
         archive_commit=None,
         destroyed=0,
         left=[],
@@ -145,15 +238,125 @@ def decommission(
         raise MlstartError(f"pulumi destroy failed: {last_error_line(error)}") from error
 
     left = [r for r in stack_resources(pulumi_stack) if not r.is_provider]
-    result.destroyed = len(plan.to_destroy) - len([r for r in left if r in plan.to_destroy])
+    left_urns = {r.urn for r in left}
+    destroyed = [r for r in plan.to_destroy if r.urn not in left_urns]
+    result.destroyed = len(destroyed)
     result.left = left
+    result.soft_deleted = soft_deleted_notes(destroyed, today)
+    if not left and destroyed:
+        _rotate_suffix(pulumi_project, stack, result)
+    changed = _append_aftermath(result)
+    if result.new_name_suffix:
+        changed.append(pulumi_project.stack_file(stack))
+    if changed and result.archive_commit:
+        _commit_follow_up(root, changed, stack, result)
     if remove_stack:
         if left:
             result.warnings.append(f"stack '{stack}' kept: {len(left)} resource(s) remain in it")
         else:
-            pulumi_stack.workspace.remove_stack(stack)
+            # Keep Pulumi.<stack>.yaml: it holds the config (and the new suffix) to start again.
+            pulumi_stack.workspace.remove_stack(stack, preserve_config=True)
             result.stack_removed = True
     return result
+
+
+def soft_deleted_notes(destroyed: list[StackResource], today: dt.date) -> list[str]:
+    """What Azure keeps soft-deleted after ``destroyed`` went, for how long, and what it blocks.
+
+    Args:
+        destroyed: The resources the destroy removed.
+        today: The day they were destroyed.
+    """
+    notes = []
+    for resource in destroyed:
+        name = resource.azure_name
+        if resource.type == VAULT:
+            properties = resource.inputs.get("properties")
+            properties = properties if isinstance(properties, dict) else {}
+            days = _int(properties.get("softDeleteRetentionInDays"), DEFAULT_VAULT_RETENTION_DAYS)
+            until = today + dt.timedelta(days=days)
+            if properties.get("enablePurgeProtection"):
+                after = "purge protection is on, so it cannot be purged before then"
+            else:
+                after = f"purge it sooner with `az keyvault purge --name {name}`"
+            notes.append(
+                f"key vault {name} stays soft-deleted for {days} days "
+                f"(softDeleteRetentionInDays, until {until}): {after}; its name stays taken"
+            )
+        elif resource.type == ML_WORKSPACE:
+            until = today + dt.timedelta(days=ML_WORKSPACE_RETENTION_DAYS)
+            notes.append(
+                f"Azure ML workspace {name} stays soft-deleted for {ML_WORKSPACE_RETENTION_DAYS} "
+                f"days (until {until}): it can be recovered, or deleted permanently to free its "
+                f"name ({ML_SOFT_DELETE_DOC})"
+            )
+        elif resource.type == LOG_ANALYTICS:
+            until = today + dt.timedelta(days=LOG_ANALYTICS_RETENTION_DAYS)
+            notes.append(
+                f"Log Analytics workspace {name} keeps its name for "
+                f"{LOG_ANALYTICS_RETENTION_DAYS} days (until {until}): creating it again in the "
+                f"same resource group recovers it ({LOG_ANALYTICS_DELETE_DOC})"
+            )
+    return notes
+
+
+def _rotate_suffix(project: PulumiProject, stack: str, result: DownResult) -> None:
+    """Give the stack a new ``nameSuffix``, so its next ``up`` picks names Azure has free."""
+    from mlstart_infra.components.naming import new_suffix
+
+    suffix = new_suffix()
+    try:
+        save_stack_config(project, stack, NAME_SUFFIX_KEY, suffix)
+    except MlstartError as error:
+        result.warnings.append(
+            f"could not rotate the name suffix ({error}): set a new one with "
+            f"`pulumi config set {NAME_SUFFIX_KEY} <6 letters or digits>` before the next up"
+        )
+        return
+    result.new_name_suffix = suffix
+
+
+def _append_aftermath(result: DownResult) -> list[Path]:
+    """Add what stays soft-deleted and the new suffix to the archive's summary.
+
+    Returns:
+        The files changed (the summary), for the follow-up commit.
+    """
+    if not result.soft_deleted and not result.new_name_suffix:
+        return []
+    lines = ["", "## After the destroy", ""]
+    lines += [f"- {note}" for note in result.soft_deleted]
+    if result.new_name_suffix:
+        lines.append(
+            f"- `{NAME_SUFFIX_KEY}` is now `{result.new_name_suffix}`: the next `mlstart up` of "
+            "this stack uses new names, free of the soft-deleted ones"
+        )
+    summary = result.archive / "README.md"
+    summary.write_text(summary.read_text(encoding="utf-8") + "\n".join(lines) + "\n", "utf-8")
+    return [summary]
+
+
+def _commit_follow_up(root: Path, paths: list[Path], stack: str, result: DownResult) -> None:
+    """Commit the summary's aftermath and the rotated suffix; warn if that fails."""
+    relative = [path.relative_to(root).as_posix() for path in paths]
+    try:
+        git(root, "add", "--", *relative)
+        git(
+            root,
+            "-c", "commit.gpgsign=false",
+            "commit", "--quiet", "--no-verify",
+            "-m", f"Decommission aftermath for stack {stack}: soft-deleted names, new suffix",
+            "--", *relative,
+        )  # fmt: skip
+    except MlstartError as error:
+        result.warnings.append(f"the decommission aftermath was written but not committed: {error}")
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def write_archive(
@@ -175,7 +378,7 @@ def write_archive(
         for key, value in pulumi_stack.outputs().items()
     }
     _write_json(archive / f"outputs-{stack}.json", outputs)
-    config = stack_config_file(infra, stack)
+    config = infra / f"Pulumi.{stack}.yaml"
     if config.is_file():
         shutil.copy2(config, archive / config.name)
     for source, name in (
@@ -229,7 +432,7 @@ def _unprotect_all(pulumi: str, infra: Path, stack: str) -> None:
 
 def _summary(plan: DecommissionPlan, today: dt.date) -> str:
     destroyed = "\n".join(f"- {r.type} `{r.name}`" for r in plan.to_destroy) or "- nothing"
-    kept = "\n".join(f"- {r.type} `{r.name}` (protected)" for r in plan.kept) or "- nothing"
+    kept = "\n".join(f"- {r.type} `{r.name}`: {plan.reason(r)}" for r in plan.kept) or "- nothing"
     return (
         f"# Decommission record: {plan.project_name}, stack {plan.stack}\n\n"
         f"Date: {today.isoformat()}\n\n## Destroyed\n\n{destroyed}\n\n## Kept\n\n{kept}\n\n"

@@ -23,6 +23,7 @@ from mlstart.core.answers import (
     check_known,
     load_answers_file,
     machine_defaults,
+    resolve_ssh_public_key,
     parse_data_pairs,
 )
 from mlstart.core.git import git_initial_commit
@@ -111,6 +112,11 @@ def new_project(
         report(f"Rendering the template into {destination}")
         final_answers = _render(source, staging, answers, interactive=interactive)
         result = NewProjectResult(path=destination, answers=final_answers)
+        if final_answers.get("gpu_workstation") and not final_answers.get("ssh_public_key"):
+            result.warnings.append(
+                "no SSH public key found for the workstation: before `mlstart plan`, run "
+                'in infra/: pulumi config set sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"'
+            )
         if lock:
             report("Locking dependencies with uv (pyproject.toml -> uv.lock)")
             try:
@@ -159,6 +165,7 @@ def _collect_answers(
     if not name.strip():
         raise InvalidAnswerError("project name must not be empty")
     answers["project_name"] = name
+    resolve_ssh_public_key(answers)
     return answers
 
 

@@ -8,13 +8,14 @@ plan is made, so the rest of mlstart works without the ``azure`` extra.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlstart.errors import PlanError, PolicyFailureError, ToolMissingError
 
 if TYPE_CHECKING:
+    from mlstart_infra.conformance import ConformanceFinding
     from mlstart_infra.offline.graph import ResourceGraph
     from mlstart_infra.policies import PolicyResult
     from mlstart_infra.pricing import CostEstimate
@@ -24,15 +25,19 @@ AZURE_EXTRA_HINT = "mlstart plan needs Pulumi: pip install 'mlstart[azure]'"
 
 @dataclass
 class PlanReport:
-    """A plan: the resources, the policy results and the monthly estimate.
+    """A plan: the resources, Azure's rules, the policy results and the monthly estimate.
 
     Attributes:
         graph: The resources the program would create.
+        conformance: Where a resource breaks a rule Azure publishes (names, enum values,
+            required properties, references, what exists only later); any finding fails
+            the plan.
         policies: One result per policy.
         cost: The monthly estimate.
     """
 
     graph: ResourceGraph
+    conformance: list[ConformanceFinding]
     policies: list[PolicyResult]
     cost: CostEstimate
 
@@ -41,15 +46,21 @@ class PlanReport:
         """The mandatory policies that failed."""
         return [result for result in self.policies if result.failed_mandatory]
 
+    @property
+    def passed(self) -> bool:
+        """No conformance finding and no failed mandatory policy."""
+        return not self.conformance and not self.failed_mandatory
+
     def to_dict(self) -> dict[str, Any]:
         """The whole report in a JSON-ready form (what ``--json`` prints)."""
         return {
             "project": self.graph.project,
             "stack": self.graph.stack,
-            "passed": not self.failed_mandatory,
+            "passed": self.passed,
             "failed_mandatory": [result.policy.id for result in self.failed_mandatory],
             "warnings": list(self.graph.warnings),
             "resources": self.graph.to_dict()["resources"],
+            "conformance": [asdict(finding) for finding in self.conformance],
             "policies": [result.to_dict() for result in self.policies],
             "cost": self.cost.to_dict(),
         }
@@ -75,7 +86,7 @@ def plan_project(
     for module in ("pulumi", "pulumi_azure_native"):
         if importlib.util.find_spec(module) is None:
             raise ToolMissingError(AZURE_EXTRA_HINT)
-    from mlstart_infra import policies, pricing
+    from mlstart_infra import conformance, policies, pricing
     from mlstart_infra.offline import plan
 
     try:
@@ -86,16 +97,55 @@ def plan_project(
         graph = plan.plan_project(path, stack=stack)
     except (plan.PlanInputError, plan.ProgramFailedError) as error:
         raise PlanError(str(error)) from error
-    return PlanReport(graph, policies.evaluate(graph), pricing.estimate(graph, prices=table))
+    cost = pricing.estimate(graph, prices=table)
+    findings = conformance.check(graph, existing=existing_resources(graph.config, graph.project))
+    return PlanReport(graph, findings, policies.evaluate(graph, costs=cost), cost)
+
+
+def existing_resources(config: dict[str, str], project: str) -> list[str]:
+    """Resources the program uses but does not create: the ``existingResources`` config key.
+
+    A JSON list or a comma-separated string of resource ids (or names), e.g. a shared
+    resource group or virtual network; conformance counts references to them as resolved.
+    """
+    import json
+
+    raw = config.get(f"{project}:existingResources", "").strip()
+    if raw.startswith("["):
+        try:
+            values = json.loads(raw)
+        except ValueError as error:
+            raise PlanError(f"existingResources is not a JSON list: {error}") from error
+        return [str(value) for value in values]
+    return [part.strip() for part in raw.split(",") if part.strip()]
 
 
 def check_mandatory(report: PlanReport) -> None:
-    """Raise if a mandatory policy failed.
+    """Raise if a resource breaks Azure's rules or a mandatory policy failed.
 
     Raises:
-        PolicyFailureError: Naming the failed policies' ids.
+        PolicyFailureError: Naming the conformance rules and failed policies by id.
     """
-    failed = report.failed_mandatory
+    rules = sorted({finding.id for finding in report.conformance})
+    failed = [result.policy.id for result in report.failed_mandatory]
+    parts = []
+    if rules:
+        parts.append(f"{len(report.conformance)} conformance findings: {', '.join(rules)}")
     if failed:
-        ids = ", ".join(result.policy.id for result in failed)
-        raise PolicyFailureError(f"{len(failed)} mandatory policies failed: {ids}")
+        parts.append(f"{len(failed)} mandatory policies failed: {', '.join(failed)}")
+    if parts:
+        raise PolicyFailureError("; ".join(parts))
+
+
+def write_arm(report: PlanReport, path: Path) -> Path:
+    """Write the plan's resources as an ARM template.
+
+    Raises:
+        PlanError: If the file cannot be written.
+    """
+    from mlstart_infra.arm import write_arm_template
+
+    try:
+        return write_arm_template(report.graph, path)
+    except OSError as error:
+        raise PlanError(f"cannot write the ARM template {path}: {error.strerror}") from error

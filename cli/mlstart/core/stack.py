@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
+from mlstart_infra.project import (
+    ProjectError,
+    PulumiProject,
+    StackConfig,
+    find_project,
+    read_stack_config,
+    set_stack_config,
+)
 
 from mlstart.errors import MlstartError, ToolMissingError, UsageError
 
@@ -29,17 +37,73 @@ STACK_RESOURCE = "pulumi:pulumi:Stack"
 
 @dataclass(frozen=True)
 class StackResource:
-    """One resource in a stack's state."""
+    """One resource in a stack's state (an entry of ``pulumi stack export``).
+
+    Attributes:
+        type: The type token.
+        name: The logical name (the URN's last part).
+        urn: The URN.
+        protect: Whether it is protected.
+        custom: False for components and the stack itself.
+        parent: The parent's URN, or "".
+        dependencies: URNs of the resources it depends on (``dependencies`` and every
+            ``propertyDependencies`` list).
+        provider: The URN of its provider (the reference without ``::<id>``), or "".
+        deleted_with: The URN in ``deletedWith``, or "".
+        inputs: Its inputs as recorded in the state.
+        outputs: Its outputs as recorded in the state.
+    """
 
     type: str
     name: str
     urn: str
     protect: bool
+    custom: bool = True
+    parent: str = ""
+    dependencies: tuple[str, ...] = ()
+    provider: str = ""
+    deleted_with: str = ""
+    inputs: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    outputs: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def is_provider(self) -> bool:
         """Whether this is a provider or the stack itself rather than a cloud resource."""
         return self.type == STACK_RESOURCE or self.type.startswith("pulumi:providers:")
+
+    @property
+    def depends_on(self) -> list[str]:
+        """Every URN it needs to exist: parent, dependencies, provider and ``deletedWith``."""
+        return [u for u in (self.parent, *self.dependencies, self.provider, self.deleted_with) if u]
+
+    @property
+    def azure_name(self) -> str:
+        """The resource's name in Azure (its ``name`` output), else its logical name."""
+        name = self.outputs.get("name")
+        return name if isinstance(name, str) and name else self.name
+
+    @classmethod
+    def from_state(cls, item: Mapping[str, Any]) -> StackResource:
+        """Read one resource of a ``pulumi stack export`` deployment."""
+        urn = str(item.get("urn", ""))
+        dependencies = [str(u) for u in item.get("dependencies") or []]
+        for urns in (item.get("propertyDependencies") or {}).values():
+            dependencies += [str(u) for u in urns or [] if str(u) not in dependencies]
+        inputs, outputs = item.get("inputs"), item.get("outputs")
+        return cls(
+            type=str(item.get("type", "")),
+            name=urn.rsplit("::", 1)[-1],
+            urn=urn,
+            protect=bool(item.get("protect", False)),
+            custom=bool(item.get("custom", True)),
+            parent=str(item.get("parent") or ""),
+            dependencies=tuple(dict.fromkeys(dependencies)),
+            # A provider reference is "<provider URN>::<provider id>".
+            provider=str(item.get("provider") or "").rsplit("::", 1)[0],
+            deleted_with=str(item.get("deletedWith") or ""),
+            inputs=inputs if isinstance(inputs, dict) else {},
+            outputs=outputs if isinstance(outputs, dict) else {},
+        )
 
 
 def require_pulumi_cli() -> str:
@@ -54,53 +118,40 @@ def require_pulumi_cli() -> str:
     return found
 
 
-def infra_dir(project: Path | str) -> Path:
-    """The project's Pulumi project folder (``infra/`` holding ``Pulumi.yaml``).
+def load_project(path: Path | str) -> PulumiProject:
+    """The Pulumi project in ``path`` or its ``infra/`` folder (the program need not run).
 
     Raises:
-        UsageError: If there is none.
+        UsageError: If there is none, or ``Pulumi.yaml`` cannot be read.
     """
-    root = Path(project).expanduser().resolve()
-    for candidate in (root / "infra", root):
-        if (candidate / "Pulumi.yaml").is_file():
-            return candidate
-    raise UsageError(f"{root} has no infra/Pulumi.yaml; run this in a project made by mlstart")
-
-
-def project_root(infra: Path) -> Path:
-    """The generated project that holds ``infra``."""
-    return infra.parent if infra.name == "infra" else infra
-
-
-def stack_config_file(infra: Path, stack: str) -> Path:
-    """``Pulumi.<stack>.yaml``."""
-    return infra / f"Pulumi.{stack}.yaml"
-
-
-def read_stack_config(infra: Path, stack: str) -> dict[str, Any]:
-    """The ``config:`` mapping of ``Pulumi.<stack>.yaml`` (keys as written, e.g. ``ns:key``).
-
-    Raises:
-        UsageError: If the file is missing or not valid YAML.
-    """
-    path = stack_config_file(infra, stack)
-    if not path.is_file():
-        raise UsageError(
-            f"{path.name} is missing: copy Pulumi.dev.yaml to it and adjust the values"
-        )
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise UsageError(f"{path.name} is not valid YAML: {error}") from error
-    return dict(content.get("config") or {})
+        return find_project(path, python_program=False)
+    except ProjectError as error:
+        raise UsageError(str(error)) from error
 
 
-def config_value(config: dict[str, Any], key: str) -> Any:
-    """Look ``key`` up with or without its ``namespace:`` prefix."""
-    for name, value in config.items():
-        if name == key or name.split(":", 1)[-1] == key:
-            return value
-    return None
+def load_stack_config(project: PulumiProject, stack: str) -> StackConfig:
+    """``Pulumi.<stack>.yaml`` over the defaults of ``Pulumi.yaml``, secrets masked.
+
+    Raises:
+        UsageError: If the file is missing or malformed.
+    """
+    try:
+        return read_stack_config(project, stack)
+    except ProjectError as error:
+        raise UsageError(str(error)) from error
+
+
+def save_stack_config(project: PulumiProject, stack: str, key: str, value: str) -> Path:
+    """Set ``key`` in ``Pulumi.<stack>.yaml``, keeping the file's comments and order.
+
+    Raises:
+        MlstartError: If the file cannot be changed.
+    """
+    try:
+        return set_stack_config(project, stack, key, value)
+    except ProjectError as error:
+        raise MlstartError(str(error)) from error
 
 
 def open_stack(infra: Path, stack: str, *, create: bool) -> automation.Stack:
@@ -128,17 +179,9 @@ def open_stack(infra: Path, stack: str, *, create: bool) -> automation.Stack:
 
 
 def stack_resources(stack: automation.Stack) -> list[StackResource]:
-    """The resources in the stack's current state (``pulumi stack export``)."""
+    """Every resource in the stack's current state (``pulumi stack export``), in state order."""
     deployment = stack.export_stack().deployment or {}
-    return [
-        StackResource(
-            type=str(item.get("type", "")),
-            name=str(item.get("urn", "")).rsplit("::", 1)[-1],
-            urn=str(item.get("urn", "")),
-            protect=bool(item.get("protect", False)),
-        )
-        for item in deployment.get("resources") or []
-    ]
+    return [StackResource.from_state(item) for item in deployment.get("resources") or []]
 
 
 def last_error_line(error: BaseException | str) -> str:

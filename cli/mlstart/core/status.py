@@ -10,11 +10,9 @@ from typing import Any
 from mlstart.core.schedule import days_until, next_shutdown
 from mlstart.core.stack import (
     StackResource,
-    config_value,
-    infra_dir,
+    load_project,
+    load_stack_config,
     open_stack,
-    project_root,
-    read_stack_config,
     stack_resources,
 )
 from mlstart.errors import MlstartError
@@ -28,11 +26,17 @@ COMPUTE_TYPES = {
     "azure-native:app:ContainerApp": "container app",
 }
 WARN_DAYS_BEFORE_DECOMMISSION = 14
+#: The stack output holding the command that opens a shell on the workstation.
+CONNECT_OUTPUT = "workstation_connect"
 
 
 @dataclass
 class StatusReport:
-    """Everything ``mlstart status`` shows."""
+    """Everything ``mlstart status`` shows.
+
+    ``connect`` is the workstation's connect command (the ``workstation_connect`` output,
+    e.g. ``az network bastion ssh ...``), or None when the stack has no workstation.
+    """
 
     stack: str
     outputs: dict[str, Any]
@@ -44,6 +48,7 @@ class StatusReport:
     decommission_by: dt.date | None
     days_left: int | None
     warnings: list[str] = field(default_factory=list)
+    connect: str | None = None
 
 
 def stack_status(
@@ -59,15 +64,15 @@ def stack_status(
         ToolMissingError: If the Pulumi CLI is missing.
         UsageError: If the stack does not exist.
     """
-    infra = infra_dir(project)
-    pulumi_stack = open_stack(infra, stack, create=False)
+    pulumi_project = load_project(project)
+    pulumi_stack = open_stack(pulumi_project.folder, stack, create=False)
     outputs = {
         key: "[secret]" if value.secret else value.value
         for key, value in pulumi_stack.outputs().items()
     }
     resources = [r for r in stack_resources(pulumi_stack) if not r.is_provider]
     compute = [(COMPUTE_TYPES[r.type], r) for r in resources if r.type in COMPUTE_TYPES]
-    config = read_stack_config(infra, stack)
+    config = load_stack_config(pulumi_project, stack)
     report = StatusReport(
         stack=stack,
         outputs=outputs,
@@ -79,16 +84,17 @@ def stack_status(
         decommission_by=None,
         days_left=None,
     )
+    connect = outputs.get(CONNECT_OUTPUT)
+    if isinstance(connect, str) and connect.strip() and connect != "[secret]":
+        report.connect = connect.strip()
     if any(r.type == "azure-native:compute:VirtualMachine" for r in resources):
-        time_zone = str(config_value(config, "timeZone") or "UTC")
+        time_zone = config.get("timeZone") or "UTC"
         report.time_zone = time_zone
-        report.next_shutdown = next_shutdown(
-            str(config_value(config, "shutdownTime") or ""), time_zone, now
-        )
+        report.next_shutdown = next_shutdown(config.get("shutdownTime") or "", time_zone, now)
         if report.next_shutdown is None:
             report.warnings.append("the workstation's shutdown time or time zone is not understood")
-    report.cost = _cost(infra, stack, report.warnings)
-    deadline = config_value(config, "decommissionBy")
+    report.cost = _cost(pulumi_project.root, stack, report.warnings)
+    deadline = config.get("decommissionBy")
     if deadline:
         try:
             report.decommission_by = dt.date.fromisoformat(str(deadline))
@@ -109,11 +115,11 @@ def stack_status(
     return report
 
 
-def _cost(infra: Path, stack: str, warnings: list[str]) -> dict[str, Any] | None:
+def _cost(root: Path, stack: str, warnings: list[str]) -> dict[str, Any] | None:
     from mlstart.core.plan import plan_project
 
     try:
-        cost: dict[str, Any] = plan_project(project_root(infra), stack=stack).cost.to_dict()
+        cost: dict[str, Any] = plan_project(root, stack=stack).cost.to_dict()
     except MlstartError as error:
         warnings.append(f"no cost estimate: {error}")
         return None

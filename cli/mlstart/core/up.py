@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from mlstart.core.doctor import ROLES_BY_HAND, check_roles
 from mlstart.core.plan import check_mandatory, plan_project
 from mlstart.core.stack import (
-    config_value,
-    infra_dir,
     last_error_line,
+    load_project,
+    load_stack_config,
     open_stack,
-    project_root,
-    read_stack_config,
     require_pulumi_cli,
 )
 from mlstart.errors import MlstartError, UsageError
+
+if TYPE_CHECKING:
+    from mlstart_infra.project import StackConfig
 
 REFERENCE_STACK = "dev"
 
@@ -33,40 +33,79 @@ class UpResult:
         outputs: The stack outputs (secret values masked).
         changes: Resource changes by kind, e.g. ``{"create": 12}``.
         checks: The preflight checks that passed, one line each.
+        warnings: What the preflight could not confirm (e.g. the deploying identity's
+            Azure roles), one line each.
     """
 
     stack: str
     outputs: dict[str, Any]
     changes: dict[str, int]
     checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
-def preflight(project: Path | str, *, stack: str = REFERENCE_STACK) -> list[str]:
+@dataclass
+class Preflight:
+    """What the preflight found.
+
+    Attributes:
+        passed: One line for each check that passed.
+        warnings: One line for each thing it could not confirm (not a failure).
+    """
+
+    passed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def preflight(project: Path | str, *, stack: str = REFERENCE_STACK) -> Preflight:
     """Check everything ``pulumi up`` needs before it runs.
 
     Returns:
-        One line for each check that passed.
+        The checks that passed, and warnings for what could not be confirmed (the Azure
+        roles the deploying identity needs, when ``az`` cannot tell).
 
     Raises:
         ToolMissingError: If the Pulumi CLI (or SDK) is missing.
         UsageError: If the stack's config is missing or incomplete.
         PolicyFailureError: If a mandatory policy fails on the offline plan.
     """
-    passed = [f"Pulumi CLI found at {require_pulumi_cli()}"]
-    infra = infra_dir(project)
-    config = read_stack_config(infra, stack)
-    missing = [key for key in _reference_keys(infra) if config_value(config, key) in (None, "")]
+    result = Preflight(passed=[f"Pulumi CLI found at {require_pulumi_cli()}"])
+    pulumi_project = load_project(project)
+    config = load_stack_config(pulumi_project, stack)
+    reference = pulumi_project.stack_file(REFERENCE_STACK)
+    required = (
+        load_stack_config(pulumi_project, REFERENCE_STACK).written if reference.is_file() else []
+    )
+    missing = [key for key in required if config.get(key) in (None, "")]
     if missing:
         raise UsageError(
             f"Pulumi.{stack}.yaml does not set {', '.join(missing)}: "
             "set them with `pulumi config set KEY VALUE`"
         )
-    passed.append(f"Pulumi.{stack}.yaml sets every required value")
+    result.passed.append(f"Pulumi.{stack}.yaml sets every required value")
     _check_ssh_key(config)
-    report = plan_project(project_root(infra), stack=stack)
+    report = plan_project(pulumi_project.root, stack=stack)
     check_mandatory(report)
-    passed.append(f"offline plan passes all {len(report.policies)} policies that are mandatory")
-    return passed
+    result.passed.append(
+        f"offline plan passes all {len(report.policies)} policies that are mandatory"
+    )
+    roles = check_roles(report.graph)
+    if roles.unchecked:
+        needed = "; ".join(f"{role.role} on {role.where()}" for role, _ in roles.roles)
+        result.warnings.append(
+            f"Azure roles not checked ({roles.unchecked}); the deploying identity needs "
+            f"{needed}; {ROLES_BY_HAND}"
+        )
+    for role, assigned in roles.roles if not roles.unchecked else []:
+        line = f"Azure role {role.role} on {role.where()}"
+        if assigned:
+            result.passed.append(f"{line} is assigned to {roles.identity}")
+        else:
+            result.warnings.append(
+                f"{line} is not assigned to {roles.identity}: {role.reason}; "
+                "pulumi up may fail part-way (see docs/ci-identity.md)"
+            )
+    return result
 
 
 def provision(
@@ -91,9 +130,11 @@ def provision(
         MlstartError: If a check fails or Pulumi fails.
     """
     report = progress or (lambda _message: None)
-    report("Preflight: Pulumi CLI, stack config and the offline policy check")
+    report("Preflight: Pulumi CLI, stack config, the offline policy check and Azure roles")
     checks = preflight(project, stack=stack)
-    infra = infra_dir(project)
+    for warning in checks.warnings:
+        report(f"Warning: {warning}")
+    infra = load_project(project).folder
     report(f"Selecting stack '{stack}' (created if it does not exist)")
     pulumi_stack = open_stack(infra, stack, create=True)
     report("Running pulumi up")
@@ -111,22 +152,19 @@ def provision(
         str(getattr(kind, "value", kind)): count
         for kind, count in (result.summary.resource_changes or {}).items()
     }
-    return UpResult(stack=stack, outputs=outputs, changes=changes, checks=checks)
+    return UpResult(
+        stack=stack,
+        outputs=outputs,
+        changes=changes,
+        checks=checks.passed,
+        warnings=checks.warnings,
+    )
 
 
-def _reference_keys(infra: Path) -> list[str]:
-    """The keys the template's reference stack sets; every stack must set them too."""
-    reference = infra / f"Pulumi.{REFERENCE_STACK}.yaml"
-    if not reference.is_file():
-        return []
-    content = yaml.safe_load(reference.read_text(encoding="utf-8")) or {}
-    return [str(key) for key in (content.get("config") or {})]
-
-
-def _check_ssh_key(config: dict[str, Any]) -> None:
-    if str(config_value(config, "gpuWorkstation")).lower() != "true":
+def _check_ssh_key(config: StackConfig) -> None:
+    if str(config.get("gpuWorkstation")).lower() != "true" or config.is_secret("sshPublicKey"):
         return
-    key = str(config_value(config, "sshPublicKey") or "")
+    key = str(config.get("sshPublicKey") or "")
     if key.startswith(("ssh-", "ecdsa-", "sk-")):
         return
     path = Path(key).expanduser()

@@ -41,10 +41,43 @@ CONTAINER_APP = "azure-native:app:ContainerApp"
 AUTH_CONFIG = "azure-native:app:ContainerAppsAuthConfig"
 BUDGET = "azure-native:consumption:Budget"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+AUTOSCALE = "azure-native:monitor:AutoscaleSetting"
 
 #: Azure ML compute types (``properties.computeType``) that run nodes.
 AML_CLUSTER = "AmlCompute"
 AML_INSTANCE = "ComputeInstance"
+
+#: The input that holds each type's Azure name (the rest use ``name``).
+NAME_INPUTS: dict[str, str] = {
+    RESOURCE_GROUP: "resourceGroupName",
+    VNET: "virtualNetworkName",
+    SUBNET: "subnetName",
+    NSG: "networkSecurityGroupName",
+    NIC: "networkInterfaceName",
+    PUBLIC_IP: "publicIpAddressName",
+    VM: "vmName",
+    VM_EXTENSION: "vmExtensionName",
+    STORAGE: "accountName",
+    VAULT: "vaultName",
+    LOG_ANALYTICS: "workspaceName",
+    APP_INSIGHTS: "resourceName",
+    REGISTRY: "registryName",
+    ML_WORKSPACE: "workspaceName",
+    ML_COMPUTE: "computeName",
+    ENDPOINT: "endpointName",
+    DEPLOYMENT: "deploymentName",
+    CONTAINER_ENV: "environmentName",
+    CONTAINER_APP: "containerAppName",
+    AUTH_CONFIG: "authConfigName",
+    BUDGET: "budgetName",
+    ROLE_ASSIGNMENT: "roleAssignmentName",
+    NAT_GATEWAY: "natGatewayName",
+    BASTION: "bastionHostName",
+    PRIVATE_ENDPOINT: "privateEndpointName",
+    BLOB_CONTAINER: "containerName",
+    BLOB_SERVICE: "blobServicesName",
+    VMSS: "vmScaleSetName",
+}
 
 # ---------------------------------------------------------------- tags
 #: Tag keys the cost-guard policy requires on every resource that accepts tags.
@@ -75,3 +108,8 @@ SECRET_PLACEHOLDER = "[secret]"
 def short_type(type_token: str) -> str:
     """``azure-native:compute:VirtualMachine`` -> ``compute:VirtualMachine``."""
     return type_token.removeprefix("azure-native:")
+
+
+# Pseudo-type for the OS disk a VM creates (``storageProfile.osDisk.name``): its name follows
+# the Microsoft.Compute/disks rule, so naming keeps a rule under this real azure-native token.
+DISK = "azure-native:compute:Disk"

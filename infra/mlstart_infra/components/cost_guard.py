@@ -90,6 +90,10 @@ class CostGuard(pulumi.ComponentResource):
                 for threshold in args.thresholds
             },
             # The start is fixed when the budget is created; later runs must not move it.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["timePeriod.startDate"]),
+            # Protected: `mlstart down` keeps the budget for as long as protected resources
+            # (storage, registry, workspace) keep billing; it goes with --include-data.
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=True, ignore_changes=["timePeriod.startDate"]
+            ),
         )
         self.register_outputs({"budget_name": self.budget.name, "amount": args.amount})

@@ -1,11 +1,18 @@
 """Serving the model: Container Apps that scale to zero, or an Azure ML online endpoint.
 
-The managed online endpoint comes with a ``blue`` deployment. Both require authenticated
-callers and run with a system-assigned managed identity.
+Each part has one owner. Pulumi owns the Container Apps environment and app, but the image
+and port belong to the deploy workflow (``az containerapp update``): Pulumi sets them when
+it creates the app and ignores them afterwards, so a later ``pulumi up`` does not put the
+placeholder back. For an online endpoint Pulumi owns the endpoint only; its deployment
+needs a registered model, which cannot exist in a workspace the same ``pulumi up``
+creates, so the deploy workflow creates it from ``aml/online-deployment.yml`` (and the
+plan prices it from that file). Both require authenticated callers and run with a
+system-assigned managed identity.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -17,8 +24,11 @@ from pulumi_azure_native import machinelearningservices as ml
 ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 #: A public sample image that answers on port 80, used until CI deploys the model's image.
 PLACEHOLDER_IMAGE = "mcr.microsoft.com/k8se/quickstart:latest"
-#: Curated Azure ML environment for scikit-learn models.
-SKLEARN_ENVIRONMENT = "azureml://registries/azureml/environments/sklearn-1.5/labels/latest"
+#: The port the placeholder listens on, and the port of the project's own image.
+PLACEHOLDER_PORT = 80
+PROJECT_IMAGE_PORT = 8000
+#: What the deploy workflow changes with ``az containerapp update``; Pulumi leaves them alone.
+CI_OWNED_PATHS = ("template.containers[0].image", "configuration.ingress.targetPort")
 
 
 @dataclass
@@ -29,12 +39,14 @@ class ContainerAppServingArgs:
         resource_group_name: The resource group.
         location: The Azure region.
         app_name: The container app's name (2-32 lower-case letters, digits, hyphens).
+        environment_name: The Container Apps environment's name.
         log_analytics_workspace_name: Log Analytics workspace that receives the app's logs.
         log_analytics_customer_id: That workspace's customer id.
         registry_login_server: The registry the app pulls from with its identity.
         registry_id: That registry's resource id (for the AcrPull role assignment).
-        image: The image to run; CI replaces the placeholder with the model's image.
-        target_port: The port the container listens on.
+        image: The model's image when one exists (it listens on 8000); None starts the
+            app on a public placeholder (port 80) until the deploy workflow rolls out the
+            model. Either way Pulumi sets image and port only when it creates the app.
         cpu: vCPUs per replica.
         memory: Memory per replica, e.g. ``1Gi`` (Container Apps pairs it with ``cpu``).
         min_replicas: 0 scales to zero when there is no traffic.
@@ -47,12 +59,12 @@ class ContainerAppServingArgs:
     resource_group_name: pulumi.Input[str]
     location: str
     app_name: str
+    environment_name: str
     log_analytics_workspace_name: pulumi.Input[str]
     log_analytics_customer_id: pulumi.Input[str]
     registry_login_server: pulumi.Input[str]
     registry_id: pulumi.Input[str]
-    image: str = PLACEHOLDER_IMAGE
-    target_port: int = 80
+    image: str | None = None
     cpu: float = 0.5
     memory: str = "1Gi"
     min_replicas: int = 0
@@ -83,7 +95,7 @@ class ContainerAppServing(pulumi.ComponentResource):
         ).primary_shared_key
         environment = app.ManagedEnvironment(
             f"{name}-environment",
-            environment_name=f"cae-{args.app_name}"[:60],
+            environment_name=args.environment_name,
             resource_group_name=rg,
             location=loc,
             app_logs_configuration=app.AppLogsConfigurationArgs(
@@ -96,6 +108,8 @@ class ContainerAppServing(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        image = args.image or PLACEHOLDER_IMAGE
+        port = PROJECT_IMAGE_PORT if args.image else PLACEHOLDER_PORT
         self.container_app = app.ContainerApp(
             f"{name}-app",
             container_app_name=args.app_name,
@@ -107,7 +121,7 @@ class ContainerAppServing(pulumi.ComponentResource):
                 active_revisions_mode="Single",
                 ingress=app.IngressArgs(
                     external=True,
-                    target_port=args.target_port,
+                    target_port=port,
                     allow_insecure=False,
                     transport="auto",
                 ),
@@ -121,20 +135,23 @@ class ContainerAppServing(pulumi.ComponentResource):
                 containers=[
                     app.ContainerArgs(
                         name="model",
-                        image=args.image,
+                        image=image,
                         resources=app.ContainerResourcesArgs(cpu=args.cpu, memory=args.memory),
                     )
                 ],
                 scale=app.ScaleArgs(min_replicas=args.min_replicas, max_replicas=args.max_replicas),
             ),
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=list(CI_OWNED_PATHS)),
         )
         principal_id = self.container_app.identity.apply(
             lambda identity: identity.principal_id if identity else ""
         )
         authorization.RoleAssignment(
             f"{name}-acr-pull",
+            # Azure names a role assignment by a GUID; a name derived from the app keeps it
+            # stable across runs (the mocks, unlike `pulumi up`, do not autoname).
+            role_assignment_name=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{args.app_name}/acr-pull")),
             principal_id=principal_id,
             principal_type="ServicePrincipal",
             role_definition_id=client.subscription_id.apply(
@@ -193,35 +210,26 @@ class OnlineEndpointServingArgs:
         location: The Azure region.
         workspace_name: The Azure ML workspace.
         endpoint_name: The endpoint's name (3-32 characters, unique in the region).
-        instance_type: VM size of the deployment's instances.
-        instance_count: How many instances serve (managed endpoints cannot scale to zero).
         auth_mode: ``AADToken`` (Entra ID tokens), ``AMLToken`` or ``Key``.
-        model_id: The registered model to serve, e.g. ``azureml:credit-risk-model:1``.
-        environment_id: The environment the scoring code runs in.
-        code_id: A code asset holding the scoring script (optional for MLflow models).
-        scoring_script: The scoring script inside the code asset.
-        tags: Tags for every resource.
+        tags: Tags for the endpoint.
     """
 
     resource_group_name: pulumi.Input[str]
     location: str
     workspace_name: pulumi.Input[str]
     endpoint_name: str
-    model_id: str
-    instance_type: str = "Standard_DS3_v2"
-    instance_count: int = 1
     auth_mode: str = "AADToken"
-    environment_id: str = SKLEARN_ENVIRONMENT
-    code_id: str | None = None
-    scoring_script: str = "score.py"
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class OnlineEndpointServing(pulumi.ComponentResource):
-    """A managed online endpoint (auth required, managed identity) and its blue deployment."""
+    """A managed online endpoint: auth required, managed identity, no deployment of its own.
+
+    The deploy workflow owns the deployment (``aml/online-deployment.yml``) and the
+    endpoint's traffic split, so Pulumi ignores ``traffic`` after it creates the endpoint.
+    """
 
     endpoint: ml.OnlineEndpoint
-    deployment: ml.OnlineDeployment
 
     def __init__(
         self,
@@ -229,50 +237,22 @@ class OnlineEndpointServing(pulumi.ComponentResource):
         args: OnlineEndpointServingArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Create the endpoint and the ``blue`` deployment; traffic is routed by the deploy job."""
+        """Create the endpoint."""
         super().__init__("mlstart:azure:OnlineEndpointServing", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        rg, loc, tags = args.resource_group_name, args.location, args.tags
         self.endpoint = ml.OnlineEndpoint(
             f"{name}-endpoint",
             endpoint_name=args.endpoint_name,
             workspace_name=args.workspace_name,
-            resource_group_name=rg,
-            location=loc,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
             kind="Managed",
             identity=ml.ManagedServiceIdentityArgs(type="SystemAssigned"),
             properties=ml.OnlineEndpointPropertiesArgs(
                 auth_mode=args.auth_mode, public_network_access="Enabled"
             ),
-            tags=tags,
-            opts=child,
-        )
-        code = (
-            ml.CodeConfigurationArgs(code_id=args.code_id, scoring_script=args.scoring_script)
-            if args.code_id
-            else None
-        )
-        self.deployment = ml.OnlineDeployment(
-            f"{name}-blue",
-            deployment_name="blue",
-            endpoint_name=self.endpoint.name,
-            workspace_name=args.workspace_name,
-            resource_group_name=rg,
-            location=loc,
-            kind="Managed",
-            sku=ml.SkuArgs(name="Default", capacity=args.instance_count),
-            properties=ml.ManagedOnlineDeploymentArgs(
-                endpoint_compute_type="Managed",
-                instance_type=args.instance_type,
-                model=args.model_id,
-                environment_id=args.environment_id,
-                code_configuration=code,
-                app_insights_enabled=True,
-                scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["properties.traffic", "properties.mirrorTraffic"]
             ),
-            tags=tags,
-            opts=child,
         )
-        self.register_outputs(
-            {"endpoint_name": self.endpoint.name, "deployment_name": self.deployment.name}
-        )
+        self.register_outputs({"endpoint_name": self.endpoint.name})

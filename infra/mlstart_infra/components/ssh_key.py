@@ -61,20 +61,26 @@ def read_ssh_public_key(value: str) -> str:
 
 
 def missing_key_marker(value: str) -> str:
-    """The key data a preview uses when the key file is missing."""
+    """The key data an older preview used when the key file was missing."""
     return f"{MISSING_KEY_MARKER} ({value.strip()} not found)"
 
 
 def ssh_public_key_for_program(value: str) -> str:
-    """The key data for the VM: read now, or a clearly marked placeholder in a preview.
+    """The key data for the VM, which the stack config must hold as text.
 
-    ``pulumi up`` stops with :class:`MissingSshKeyError` when the key file is missing; a
-    preview (and ``mlstart plan``) logs a warning and goes on with the marker.
+    A path works only on the machine that has the file (not on a teammate's laptop or in
+    CI), so the program refuses one and says how to store the key itself.
+
+    Raises:
+        SshKeyError: If ``value`` is empty, a path, a private key or not a public key.
     """
-    try:
-        return read_ssh_public_key(value)
-    except MissingSshKeyError as error:
-        if not pulumi.runtime.is_dry_run():
-            raise
-        pulumi.log.warn(f"{error}; `pulumi up` will stop until it exists")
-        return missing_key_marker(value)
+    text = value.strip()
+    if "PRIVATE KEY" in text:
+        raise SshKeyError("sshPublicKey holds a private key; give the public key (.pub)")
+    if is_public_key(text):
+        return text
+    source = text if text.endswith(".pub") else "~/.ssh/id_ed25519.pub"
+    raise SshKeyError(
+        f"sshPublicKey must be the public key's text, not {text or 'empty'!r}: run in infra/ "
+        f'pulumi config set sshPublicKey "$(cat {source})"'
+    )

@@ -2,6 +2,13 @@
 
 Network (no public IP by default), a Linux VM that accepts SSH keys only, the NVIDIA driver
 extension, and a DevTest Labs auto-shutdown schedule that sends a notice before it stops.
+
+Reaching it: Azure Bastion's Developer SKU (free, no public IP on the VM, no port open to
+the internet; SSH in the browser from the VM's *Connect* page, one session at a time:
+https://learn.microsoft.com/en-us/azure/bastion/quickstart-developer-sku). Its outbound
+traffic (driver download, pip) leaves through a NAT gateway: Azure retired default
+outbound access for new virtual networks on 2025-09-30, so a subnet needs an explicit
+outbound method (https://learn.microsoft.com/en-us/azure/virtual-network/ip-services/default-outbound-access).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from typing import Any
 
 import pulumi
 from pulumi_azure_native import compute, devtestlab, network
+
+from .naming import ProjectNames
 
 #: Ubuntu 22.04 LTS (Gen2): supported by the NVIDIA GPU driver extension for Linux.
 UBUNTU_2204 = {
@@ -33,7 +42,7 @@ class GpuWorkstationArgs:
     Attributes:
         resource_group_name: The resource group to create everything in.
         location: The Azure region, e.g. ``westeurope``.
-        vm_name: The VM's Azure name; the schedule is ``shutdown-computevm-<vm_name>``.
+        names: The project's Azure names; the VM's schedule is ``shutdown-computevm-<vm>``.
         vm_size: The VM size, e.g. ``Standard_NC4as_T4_v3``.
         ssh_public_key: The OpenSSH public key text (password login is always disabled).
         shutdown_time: Daily shutdown time, ``HH:MM`` on a 24-hour clock.
@@ -42,6 +51,8 @@ class GpuWorkstationArgs:
         notification_webhook_url: A webhook called before the shutdown (optional).
         notice_minutes: How long before the shutdown the notice goes out (15-120).
         public_ip: Give the VM a public IP; then SSH is allowed only from ``ssh_allowed_cidr``.
+        bastion: Create a Bastion host (Developer SKU, free) to reach the VM without a
+            public IP.
         ssh_allowed_cidr: The only source range allowed to reach port 22 when ``public_ip``.
         admin_username: The Linux user that owns the SSH key.
         os_disk_size_gb: Size of the managed OS disk.
@@ -53,7 +64,7 @@ class GpuWorkstationArgs:
 
     resource_group_name: pulumi.Input[str]
     location: str
-    vm_name: str
+    names: ProjectNames
     vm_size: str
     ssh_public_key: pulumi.Input[str]
     shutdown_time: str = "19:00"
@@ -63,6 +74,7 @@ class GpuWorkstationArgs:
     notice_minutes: int = 30
     public_ip: bool = False
     ssh_allowed_cidr: str | None = None
+    bastion: bool = True
     admin_username: str = "azureuser"
     os_disk_size_gb: int = 128
     os_disk_type: str = "Premium_LRS"
@@ -105,19 +117,22 @@ class GpuWorkstation(pulumi.ComponentResource):
     schedule: devtestlab.GlobalSchedule
     private_ip: pulumi.Output[str]
     public_ip_address: pulumi.Output[str] | None
+    connect: pulumi.Output[str]
+    bastion: network.BastionHost | None
 
     def __init__(
         self, name: str, args: GpuWorkstationArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        """Create the workstation's network, VM, driver extension and shutdown schedule."""
+        """Create the network, Bastion, NAT gateway, VM, driver extension and schedule."""
         super().__init__("mlstart:azure:GpuWorkstation", name, None, opts)
         args.validate()
         child = pulumi.ResourceOptions(parent=self)
-        rg, loc, tags, vm_name = args.resource_group_name, args.location, args.tags, args.vm_name
+        rg, loc, tags, names = args.resource_group_name, args.location, args.tags, args.names
+        vm_name = names.vm
 
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
-            virtual_network_name=f"vnet-{vm_name}",
+            virtual_network_name=names.vnet,
             resource_group_name=rg,
             location=loc,
             address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
@@ -126,29 +141,64 @@ class GpuWorkstation(pulumi.ComponentResource):
         )
         nsg = network.NetworkSecurityGroup(
             f"{name}-nsg",
-            network_security_group_name=f"nsg-{vm_name}",
+            network_security_group_name=names.nsg,
             resource_group_name=rg,
             location=loc,
             security_rules=self._security_rules(args),
             tags=tags,
             opts=child,
         )
+        nat_ip = network.PublicIPAddress(
+            f"{name}-nat-ip",
+            public_ip_address_name=names.nat_public_ip,
+            resource_group_name=rg,
+            location=loc,
+            sku=network.PublicIPAddressSkuArgs(name="Standard"),
+            public_ip_allocation_method="Static",
+            tags=tags,
+            opts=child,
+        )
+        nat = network.NatGateway(
+            f"{name}-nat",
+            nat_gateway_name=names.nat_gateway,
+            resource_group_name=rg,
+            location=loc,
+            sku=network.NatGatewaySkuArgs(name="Standard"),
+            public_ip_addresses=[network.SubResourceArgs(id=nat_ip.id)],
+            idle_timeout_in_minutes=4,
+            tags=tags,
+            opts=child,
+        )
         subnet = network.Subnet(
             f"{name}-subnet",
-            subnet_name="workstation",
+            subnet_name=names.subnet,
             resource_group_name=rg,
             virtual_network_name=vnet.name,
             address_prefix=args.subnet_prefix,
             network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
-            # Outbound internet (driver download, pip) without a public IP on the VM.
-            default_outbound_access=True,
+            # A private subnet: outbound internet only through the NAT gateway.
+            default_outbound_access=False,
+            nat_gateway=network.SubResourceArgs(id=nat.id),
             opts=child,
         )
+        self.bastion = None
+        if args.bastion:
+            # The Developer SKU needs no AzureBastionSubnet and no public IP of its own.
+            self.bastion = network.BastionHost(
+                f"{name}-bastion",
+                bastion_host_name=names.bastion,
+                resource_group_name=rg,
+                location=loc,
+                sku=network.SkuArgs(name="Developer"),
+                virtual_network=network.SubResourceArgs(id=vnet.id),
+                tags=tags,
+                opts=child,
+            )
         public_ip = None
         if args.public_ip:
             public_ip = network.PublicIPAddress(
                 f"{name}-pip",
-                public_ip_address_name=f"pip-{vm_name}",
+                public_ip_address_name=names.public_ip,
                 resource_group_name=rg,
                 location=loc,
                 sku=network.PublicIPAddressSkuArgs(name="Standard"),
@@ -158,7 +208,7 @@ class GpuWorkstation(pulumi.ComponentResource):
             )
         nic = network.NetworkInterface(
             f"{name}-nic",
-            network_interface_name=f"nic-{vm_name}",
+            network_interface_name=names.nic,
             resource_group_name=rg,
             location=loc,
             network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
@@ -202,7 +252,7 @@ class GpuWorkstation(pulumi.ComponentResource):
             storage_profile=compute.StorageProfileArgs(
                 image_reference=compute.ImageReferenceArgs(**UBUNTU_2204),
                 os_disk=compute.OSDiskArgs(
-                    name=f"osdisk-{vm_name}",
+                    name=names.os_disk,
                     create_option="FromImage",
                     caching=compute.CachingTypes.READ_WRITE,
                     disk_size_gb=args.os_disk_size_gb,
@@ -235,7 +285,7 @@ class GpuWorkstation(pulumi.ComponentResource):
         self.schedule = devtestlab.GlobalSchedule(
             f"{name}-shutdown",
             # Azure finds a VM's auto-shutdown schedule by this exact name.
-            name=f"shutdown-computevm-{vm_name}",
+            name=names.schedule,
             resource_group_name=rg,
             location=loc,
             status="Enabled",
@@ -257,6 +307,7 @@ class GpuWorkstation(pulumi.ComponentResource):
         self.public_ip_address = (
             public_ip.ip_address.apply(lambda ip: ip or "") if public_ip else None
         )
+        self.connect = self._connect_hint(args, public_ip)
         self.register_outputs(
             {
                 "vm_id": self.vm.id,
@@ -265,6 +316,24 @@ class GpuWorkstation(pulumi.ComponentResource):
                 "private_ip": self.private_ip,
                 "public_ip": self.public_ip_address,
             }
+        )
+
+    def _connect_hint(
+        self, args: GpuWorkstationArgs, public_ip: network.PublicIPAddress | None
+    ) -> pulumi.Output[str]:
+        """How to reach the VM: SSH to the allowed public IP, else Bastion in the portal."""
+        user = args.admin_username
+        if public_ip is not None:
+            return public_ip.ip_address.apply(lambda ip: f"ssh {user}@{ip or '<public ip>'}")
+        if self.bastion is None:
+            return pulumi.Output.from_input(
+                "no public IP and no Bastion: connect through your own VPN or peering"
+            )
+        return self.vm.id.apply(
+            lambda vm_id: (
+                f"open https://portal.azure.com/#resource{vm_id}/bastionHost and sign in as "
+                f"{user} with your SSH private key (Azure Bastion Developer, in the browser)"
+            )
         )
 
     @staticmethod

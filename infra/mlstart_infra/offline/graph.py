@@ -25,6 +25,11 @@ class PlannedResource:
         parent: The parent's URN, or None.
         protect: Whether ``pulumi destroy`` must refuse to delete it.
         id: The (mocked) resource id, used to follow references between resources.
+        ignore_changes: Input paths that ``pulumi up`` sets on create and then leaves alone
+            (another owner, e.g. the deploy workflow, changes them).
+        owner: Who creates it: ``pulumi`` (the program) or ``ci`` (the deploy workflow,
+            from a file in the project such as ``aml/online-deployment.yml``).
+        dependencies: URNs of the resources it depends on.
     """
 
     urn: str
@@ -36,6 +41,9 @@ class PlannedResource:
     parent: str | None = None
     protect: bool = False
     id: str | None = None
+    ignore_changes: tuple[str, ...] = ()
+    owner: str = "pulumi"
+    dependencies: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:

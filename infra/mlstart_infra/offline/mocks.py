@@ -23,36 +23,15 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 
+try:
+    from mlstart_infra.components.catalog import NAME_INPUTS
+except ImportError:  # the copy in a generated project's infra/tests
+    from components.catalog import NAME_INPUTS  # type: ignore[import-not-found,no-redef]
+
 #: Ids the mocks answer for the signed-in Azure identity (clearly not real ones).
 MOCK_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 MOCK_TENANT_ID = "00000000-0000-0000-0000-00000000000a"
 MOCK_PRINCIPAL_ID = "00000000-0000-0000-0000-00000000000b"
-
-#: The input that holds each type's Azure name (the rest use ``name`` or the logical name).
-NAME_INPUTS = {
-    "azure-native:resources:ResourceGroup": "resourceGroupName",
-    "azure-native:network:VirtualNetwork": "virtualNetworkName",
-    "azure-native:network:Subnet": "subnetName",
-    "azure-native:network:NetworkSecurityGroup": "networkSecurityGroupName",
-    "azure-native:network:NetworkInterface": "networkInterfaceName",
-    "azure-native:network:PublicIPAddress": "publicIpAddressName",
-    "azure-native:compute:VirtualMachine": "vmName",
-    "azure-native:compute:VirtualMachineExtension": "vmExtensionName",
-    "azure-native:storage:StorageAccount": "accountName",
-    "azure-native:keyvault:Vault": "vaultName",
-    "azure-native:operationalinsights:Workspace": "workspaceName",
-    "azure-native:applicationinsights:Component": "resourceName",
-    "azure-native:containerregistry:Registry": "registryName",
-    "azure-native:machinelearningservices:Workspace": "workspaceName",
-    "azure-native:machinelearningservices:Compute": "computeName",
-    "azure-native:machinelearningservices:OnlineEndpoint": "endpointName",
-    "azure-native:machinelearningservices:OnlineDeployment": "deploymentName",
-    "azure-native:app:ManagedEnvironment": "environmentName",
-    "azure-native:app:ContainerApp": "containerAppName",
-    "azure-native:app:ContainerAppsAuthConfig": "authConfigName",
-    "azure-native:consumption:Budget": "budgetName",
-    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
-}
 
 
 @dataclass(frozen=True)
@@ -68,6 +47,9 @@ class RecordedResource:
         parent: The parent's URN (None for the stack itself).
         protect: Whether ``protect=True`` was set.
         id: The mocked resource id (an ARM-like path).
+        ignore_changes: Input paths a later ``pulumi up`` leaves as they are in Azure.
+        dependencies: URNs of the resources this one depends on (explicitly or through
+            its inputs), as the engine would record them.
     """
 
     urn: str
@@ -78,6 +60,8 @@ class RecordedResource:
     parent: str | None
     protect: bool
     id: str | None
+    ignore_changes: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -176,6 +160,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent or None,
                 protect=bool(request.protect),
                 id=response.id or None,
+                ignore_changes=tuple(request.ignoreChanges),
+                dependencies=tuple(request.dependencies),
             )
         )
         return response

@@ -7,101 +7,19 @@ from ``Pulumi.<stack>.yaml``; what it registers becomes a :class:`ResourceGraph`
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from mlstart_infra.components.catalog import SECRET_PLACEHOLDER
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
+from mlstart_infra.project import ProjectError, find_project, stack_config
+from mlstart_infra.project import read_yaml as _read_yaml
 
-#: Shown instead of encrypted (``secure:``) config values, which cannot be read offline.
-SECRET_PLACEHOLDER = "[secret]"
-
-
-class PlanInputError(ValueError):
-    """The Pulumi project or its stack config cannot be used."""
+#: The project could not be read; one error class for every reader of the project on disk.
+PlanInputError = ProjectError
 
 
 class ProgramFailedError(RuntimeError):
     """The Pulumi program raised or logged an error while it ran under the mocks."""
-
-
-@dataclass(frozen=True)
-class PulumiProject:
-    """A Pulumi project on disk.
-
-    Attributes:
-        folder: The folder holding ``Pulumi.yaml``.
-        name: The project name.
-        main: The program's folder (holding ``__main__.py``), or its file.
-        defaults: Config defaults declared in ``Pulumi.yaml``.
-    """
-
-    folder: Path
-    name: str
-    main: Path
-    defaults: dict[str, Any]
-
-
-def find_project(path: Path | str) -> PulumiProject:
-    """Find the Pulumi project in ``path`` or in its ``infra/`` folder.
-
-    Raises:
-        PlanInputError: If there is none, or it is not a Python program.
-    """
-    root = Path(path).expanduser().resolve()
-    folder = next((c for c in (root, root / "infra") if (c / "Pulumi.yaml").is_file()), None)
-    if folder is None:
-        raise PlanInputError(f"no Pulumi.yaml in {root} or {root / 'infra'}")
-    spec = _read_yaml(folder / "Pulumi.yaml")
-    runtime = spec.get("runtime")
-    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
-    if runtime_name != "python":
-        raise PlanInputError(f"{folder / 'Pulumi.yaml'}: only Python programs can be planned")
-    name = str(spec.get("name") or "")
-    if not name:
-        raise PlanInputError(f"{folder / 'Pulumi.yaml'} has no project name")
-    main = (folder / str(spec.get("main") or ".")).resolve()
-    if not (main.is_file() or (main / "__main__.py").is_file()):
-        raise PlanInputError(f"no __main__.py in {main}")
-    defaults = spec.get("config") or {}
-    return PulumiProject(folder, name, main, defaults if isinstance(defaults, dict) else {})
-
-
-def stack_config(project: PulumiProject, stack: str) -> tuple[dict[str, str], list[str]]:
-    """Read the stack's config as the Pulumi CLI would pass it to the program.
-
-    Returns:
-        Full keys (``project:key``) to string values, and the keys that are secret.
-
-    Raises:
-        PlanInputError: If the stack file is missing or malformed.
-    """
-    path = project.folder / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        raise PlanInputError(
-            f"no stack config {path}; create it with `pulumi stack init {stack}` in "
-            f"{project.folder} or pick another stack with --stack"
-        )
-    values: dict[str, str] = {}
-    secrets: list[str] = []
-    for key, spec in project.defaults.items():
-        default = spec.get("default", spec.get("value")) if isinstance(spec, dict) else spec
-        if default is not None:
-            values[_full_key(project.name, str(key))] = _as_config_string(default)
-    config = _read_yaml(path).get("config") or {}
-    if not isinstance(config, dict):
-        raise PlanInputError(f"{path}: 'config' must be a mapping")
-    for key, value in config.items():
-        full = _full_key(project.name, str(key))
-        if isinstance(value, dict) and "secure" in value:
-            values[full] = SECRET_PLACEHOLDER
-            secrets.append(full)
-        else:
-            values[full] = _as_config_string(value)
-    return values, secrets
 
 
 def plan_project(path: Path | str, *, stack: str = "dev") -> ResourceGraph:
@@ -142,35 +60,79 @@ def plan_project(path: Path | str, *, stack: str = "dev") -> ResourceGraph:
             parent=None if r.parent in skipped else r.parent,
             protect=r.protect,
             id=r.id if r.custom else None,
+            ignore_changes=r.ignore_changes,
+            dependencies=tuple(d for d in r.dependencies if d not in skipped),
         )
         for r in run.resources
         if r.urn not in skipped
     ]
+    resources += ci_owned_deployments(project.folder.parent, resources)
     shown = {k: SECRET_PLACEHOLDER if k in secrets else v for k, v in config.items()}
     return ResourceGraph(project.name, stack, resources, list(run.warnings), shown)
 
 
-def _full_key(project: str, key: str) -> str:
-    return key if ":" in key else f"{project}:{key}"
-
-
-def _as_config_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise PlanInputError(f"cannot read {path}: {_one_line(error)}") from error
-    if not isinstance(data, dict):
-        raise PlanInputError(f"{path} is not a YAML mapping")
-    return data
-
-
 def _one_line(error: BaseException | str) -> str:
     return " ".join(str(error).split())
+
+
+#: Where a project keeps the online deployment its deploy workflow creates.
+ONLINE_DEPLOYMENT_FILE = Path("aml") / "online-deployment.yml"
+
+
+def ci_owned_deployments(root: Path, resources: list[PlannedResource]) -> list[PlannedResource]:
+    """The online deployment the deploy workflow creates, read from the project's YAML.
+
+    Pulumi creates the endpoint only (a deployment needs a registered model, which the
+    first ``pulumi up`` cannot have); the workflow creates ``aml/online-deployment.yml``'s
+    deployment under it. The plan shows, judges and prices it like the program's own
+    resources, marked ``owner="ci"``, so the estimate covers exactly what will run.
+
+    Args:
+        root: The generated project (the folder above ``infra/``).
+        resources: The program's resources; the deployment joins the endpoint in them.
+
+    Raises:
+        PlanInputError: If the file exists but is not a deployment spec.
+    """
+    from mlstart_infra.components.catalog import DEPLOYMENT, ENDPOINT
+
+    path = root / ONLINE_DEPLOYMENT_FILE
+    endpoints = [r for r in resources if r.type == ENDPOINT]
+    if not endpoints or not path.is_file():
+        return []
+    spec = _read_yaml(path)
+    try:
+        name = str(spec["name"])
+        instance_type = str(spec["instance_type"])
+        count = int(spec.get("instance_count", 1))
+    except (KeyError, TypeError, ValueError) as error:
+        raise PlanInputError(
+            f"{path}: needs name, instance_type and instance_count ({_one_line(error)})"
+        ) from error
+    endpoint = endpoints[0]
+    tags = spec.get("tags") if isinstance(spec.get("tags"), dict) else {}
+    inputs = {
+        "deploymentName": name,
+        "endpointName": str(spec.get("endpoint_name") or endpoint.azure_name),
+        "workspaceName": endpoint.get("workspaceName"),
+        "resourceGroupName": endpoint.get("resourceGroupName"),
+        "location": endpoint.get("location"),
+        "kind": "Managed",
+        "sku": {"name": "Default", "capacity": count},
+        "properties": {"endpointComputeType": "Managed", "instanceType": instance_type},
+        "tags": {str(k): str(v) for k, v in (tags or {}).items()},
+    }
+    return [
+        PlannedResource(
+            urn=f"{endpoint.urn}$ci-deployment::{name}",
+            type=DEPLOYMENT,
+            name=name,
+            azure_name=name,
+            custom=True,
+            inputs=inputs,
+            parent=endpoint.parent,
+            id=f"{endpoint.id}/deployments/{name}",
+            owner="ci",
+            dependencies=(endpoint.urn,),
+        )
+    ]

@@ -9,19 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from components import catalog, naming
 from mocks import RecordedResource, run_program
 
 INFRA = Path(__file__).resolve().parents[1]
 PROJECT = yaml.safe_load((INFRA / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
 STACK = yaml.safe_load((INFRA / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
-REQUIRED_TAGS = ("project", "owner", "environment", "decommission-by")
-UNTAGGABLE = {
-    "azure-native:network:Subnet",
-    "azure-native:storage:BlobContainer",
-    "azure-native:consumption:Budget",
-    "azure-native:authorization:RoleAssignment",
-    "azure-native:app:ContainerAppsAuthConfig",
-}
 TEST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW9ubHktZm9yLXRlc3Rz test@example"
 
 
@@ -55,28 +48,34 @@ needs_cluster = pytest.mark.skipif(
 
 
 def test_every_taggable_resource_carries_the_standard_tags(resources) -> None:
-    taggable = [r for r in resources if r.type not in UNTAGGABLE]
+    taggable = [r for r in resources if r.type not in catalog.UNTAGGABLE_TYPES]
     assert taggable
     for resource in taggable:
         tags = resource.inputs.get("tags") or {}
-        assert all(tags.get(key) for key in REQUIRED_TAGS), (resource.name, tags)
+        assert all(tags.get(key) for key in catalog.REQUIRED_TAG_KEYS), (resource.name, tags)
     assert {r.inputs["tags"]["decommission-by"] for r in taggable} == {setting("decommissionBy")}
 
 
-def test_data_holding_resources_are_protected(resources) -> None:
-    stateful = [
-        r
-        for r in resources
-        if r.type
-        in {
-            "azure-native:storage:StorageAccount",
-            "azure-native:storage:BlobContainer",
-            "azure-native:containerregistry:Registry",
-            "azure-native:machinelearningservices:Workspace",
-        }
-    ]
-    assert len(stateful) == 4
-    assert all(r.protect for r in stateful)
+def test_data_holding_resources_and_the_budget_are_protected(resources) -> None:
+    kept = {
+        catalog.STORAGE,
+        catalog.BLOB_CONTAINER,
+        catalog.VAULT,
+        catalog.REGISTRY,
+        catalog.ML_WORKSPACE,
+        catalog.BUDGET,
+    }
+    protected = [r for r in resources if r.type in kept]
+    dvc = setting("dataVersioning") == "dvc"
+    assert len(protected) == 5 + dvc
+    assert all(r.protect for r in protected)
+
+
+def test_every_azure_name_meets_azures_rule(resources) -> None:
+    for resource in resources:
+        name = resource.inputs.get(catalog.NAME_INPUTS.get(resource.type, "name"))
+        if isinstance(name, str):
+            assert naming.name_problem(resource.type, name) is None, (resource.type, name)
 
 
 def test_workspace_has_a_system_assigned_identity(resources) -> None:
@@ -113,8 +112,19 @@ def test_workstation_shuts_down_every_day(resources) -> None:
 
 @needs_workstation
 def test_workstation_has_no_public_ip_unless_asked(resources) -> None:
-    public_ips = of_type(resources, "azure-native:network:PublicIPAddress")
-    assert bool(public_ips) == (setting("publicIp") == "true")
+    (nic,) = of_type(resources, "azure-native:network:NetworkInterface")
+    has_public_ip = any("publicIPAddress" in c for c in nic.inputs["ipConfigurations"])
+    assert has_public_ip == (setting("publicIp") == "true")
+
+
+@needs_workstation
+def test_workstation_is_reachable_and_has_explicit_outbound_access(resources) -> None:
+    (bastion,) = of_type(resources, catalog.BASTION)
+    assert bastion.inputs["sku"]["name"] == "Developer"
+    (nat,) = of_type(resources, catalog.NAT_GATEWAY)
+    (subnet,) = of_type(resources, catalog.SUBNET)
+    assert subnet.inputs["defaultOutboundAccess"] is False
+    assert subnet.inputs["natGateway"]["id"] == nat.id
 
 
 @needs_workstation
@@ -141,5 +151,10 @@ def test_serving_follows_the_config(resources) -> None:
     assert len(endpoints) == (serving == "aml-endpoint")
     for app in apps:
         assert app.inputs["template"]["scale"]["minReplicas"] == 0
+        # The deploy workflow owns image and port; `pulumi up` must not reset them.
+        assert "template.containers[0].image" in app.ignore_changes
     for endpoint in endpoints:
         assert endpoint.inputs["properties"]["authMode"] in {"AADToken", "Key", "AMLToken"}
+        assert endpoint.inputs["endpointName"] == setting("endpointName")
+    # The first `pulumi up` cannot deploy a model that is not registered yet.
+    assert not of_type(resources, catalog.DEPLOYMENT)

@@ -1,0 +1,261 @@
+"""The stack's settings: every value the program reads from ``Pulumi.<stack>.yaml``, typed once.
+
+The values come from the answers given to mlstart (``copier.yml`` declares each question's
+default, and nothing here repeats it): a key the stack config must set is required, so a
+missing one stops the program with one line naming every missing key instead of a silent
+fallback. Keys that no question sets (the serving image CI builds, an Entra ID client id, a
+webhook) are optional and say so.
+
+Pure standard library: mlstart's offline checks and the tests read the same settings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+#: Config keys (without the project namespace) the program reads, by section.
+COMMON_KEYS = (
+    "owner",
+    "decommissionBy",
+    "budgetAmount",
+    "notificationEmail",
+    "nameSuffix",
+    "gpuWorkstation",
+    "trainingCluster",
+    "serving",
+    "dataVersioning",
+)
+WORKSTATION_KEYS = (
+    "vmSize",
+    "shutdownTime",
+    "timeZone",
+    "shutdownNoticeMinutes",
+    "sshPublicKey",
+    "publicIp",
+)
+CLUSTER_KEYS = (
+    "clusterName",
+    "clusterVmSize",
+    "clusterMaxNodes",
+    "clusterLowPriority",
+    "clusterIdleMinutes",
+)
+SERVING_CHOICES = ("container-apps", "aml-endpoint", "none")
+_SUFFIX = re.compile(r"^[a-z0-9]{4,8}$")
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+
+class SettingsError(ValueError):
+    """The stack config is missing a key or holds a value the program cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the stack config says, typed.
+
+    Attributes:
+        project: The Pulumi project name (the project's slug).
+        stack: The stack name, e.g. ``dev``.
+        location: The Azure region (``azure-native:location``).
+        environment: The ``environment`` tag (the stack name unless set).
+        owner: Owner tag.
+        decommission_by: ISO date by which everything is removed.
+        budget_amount: Monthly budget.
+        notification_email: Who gets budget alerts and shutdown notices.
+        name_suffix: Suffix that keeps globally and regionally unique names unique.
+        data_versioning: ``manifest`` or ``dvc`` (dvc adds a private blob container).
+        gpu_workstation: Whether to create the workstation.
+        vm_size: Workstation VM size.
+        shutdown_time: Daily shutdown, ``HH:MM``.
+        time_zone: Windows time-zone id of the schedule.
+        shutdown_notice_minutes: Minutes of notice before the shutdown.
+        ssh_public_key: The workstation's OpenSSH public key text (or a legacy path).
+        public_ip: Whether the workstation gets a public IP.
+        ssh_allowed_cidr: The one range allowed SSH when ``public_ip``.
+        notification_webhook_url: Optional webhook for the shutdown notice.
+        training_cluster: Whether to create the training cluster.
+        cluster_name: The cluster's name (``aml/train-job.yml`` runs on it).
+        cluster_vm_size: Node size.
+        cluster_max_nodes: Most nodes.
+        cluster_low_priority: Low-priority nodes.
+        cluster_idle_minutes: Idle minutes before nodes are released.
+        serving: ``container-apps``, ``aml-endpoint`` or ``none``.
+        serving_image: The model's image, once CI has built one (Container Apps).
+        serving_aad_client_id: Entra ID app that callers get tokens for (Container Apps).
+        endpoint_name: The online endpoint's name (``aml-endpoint``); the deployment spec
+            ``aml/online-deployment.yml`` names the same endpoint.
+    """
+
+    project: str
+    stack: str
+    location: str
+    environment: str
+    owner: str
+    decommission_by: str
+    budget_amount: float
+    notification_email: str
+    name_suffix: str
+    data_versioning: str
+    gpu_workstation: bool
+    training_cluster: bool
+    serving: str
+    vm_size: str = ""
+    shutdown_time: str = ""
+    time_zone: str = ""
+    shutdown_notice_minutes: int = 0
+    ssh_public_key: str = ""
+    public_ip: bool = False
+    ssh_allowed_cidr: str | None = None
+    notification_webhook_url: str | None = None
+    cluster_name: str = ""
+    cluster_vm_size: str = ""
+    cluster_max_nodes: int = 0
+    cluster_low_priority: bool = False
+    cluster_idle_minutes: int = 0
+    serving_image: str | None = None
+    serving_aad_client_id: str | None = None
+    endpoint_name: str | None = None
+
+
+#: Reads one config key (no namespace) and returns its string value, or None when unset.
+Getter = Callable[[str], "str | None"]
+
+
+def settings_from(get: Getter, *, project: str, stack: str, location: str | None) -> Settings:
+    """Build :class:`Settings` from a config getter.
+
+    Args:
+        get: Returns the string value of a key of the project's namespace, or None.
+        project: The Pulumi project name.
+        stack: The stack name.
+        location: ``azure-native:location``.
+
+    Raises:
+        SettingsError: One line naming every missing key, or the first bad value.
+    """
+    wanted = list(COMMON_KEYS)
+    if _flag(get, "gpuWorkstation"):
+        wanted += WORKSTATION_KEYS
+        if _flag(get, "publicIp"):
+            wanted.append("sshAllowedCidr")
+    if _flag(get, "trainingCluster"):
+        wanted += CLUSTER_KEYS
+    if _text(get, "serving") == "aml-endpoint":
+        wanted.append("endpointName")
+    missing = [key for key in wanted if not (get(key) or "").strip()]
+    if not location:
+        missing.insert(0, "azure-native:location")
+    if missing:
+        raise SettingsError(
+            f"Pulumi.{stack}.yaml does not set {', '.join(missing)}: "
+            f"set each with `pulumi config set KEY VALUE` in infra/"
+        )
+    values: dict[str, Any] = {
+        "project": project,
+        "stack": stack,
+        "location": str(location),
+        "environment": (get("environment") or stack).strip(),
+        "owner": _text(get, "owner"),
+        "decommission_by": _text(get, "decommissionBy"),
+        "budget_amount": _positive_number(get, "budgetAmount"),
+        "notification_email": _text(get, "notificationEmail"),
+        "name_suffix": _suffix(get),
+        "data_versioning": _choice(get, "dataVersioning", ("manifest", "dvc")),
+        "gpu_workstation": _flag(get, "gpuWorkstation"),
+        "training_cluster": _flag(get, "trainingCluster"),
+        "serving": _choice(get, "serving", SERVING_CHOICES),
+        "notification_webhook_url": _optional(get, "notificationWebhookUrl"),
+        "serving_image": _optional(get, "servingImage"),
+        "serving_aad_client_id": _optional(get, "servingAadClientId"),
+        "endpoint_name": _optional(get, "endpointName"),
+    }
+    if values["gpu_workstation"]:
+        values.update(
+            vm_size=_text(get, "vmSize"),
+            shutdown_time=_text(get, "shutdownTime"),
+            time_zone=_text(get, "timeZone"),
+            shutdown_notice_minutes=_whole_number(get, "shutdownNoticeMinutes"),
+            ssh_public_key=_text(get, "sshPublicKey"),
+            public_ip=_flag(get, "publicIp"),
+            ssh_allowed_cidr=_optional(get, "sshAllowedCidr"),
+        )
+    if values["training_cluster"]:
+        values.update(
+            cluster_name=_text(get, "clusterName"),
+            cluster_vm_size=_text(get, "clusterVmSize"),
+            cluster_max_nodes=_whole_number(get, "clusterMaxNodes"),
+            cluster_low_priority=_flag(get, "clusterLowPriority"),
+            cluster_idle_minutes=_whole_number(get, "clusterIdleMinutes"),
+        )
+    return Settings(**values)
+
+
+def load_settings() -> Settings:
+    """The settings of the stack the Pulumi program runs for (``pulumi up``/preview/mocks).
+
+    Raises:
+        SettingsError: If the stack config is incomplete or a value is unusable.
+    """
+    import pulumi
+
+    config = pulumi.Config()
+    return settings_from(
+        config.get,
+        project=pulumi.get_project(),
+        stack=pulumi.get_stack(),
+        location=pulumi.Config("azure-native").get("location"),
+    )
+
+
+def _text(get: Getter, key: str) -> str:
+    return (get(key) or "").strip()
+
+
+def _optional(get: Getter, key: str) -> str | None:
+    return _text(get, key) or None
+
+
+def _flag(get: Getter, key: str) -> bool:
+    value = _text(get, key).lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE or not value:
+        return False
+    raise SettingsError(f"{key} must be true or false, not {value!r}")
+
+
+def _whole_number(get: Getter, key: str) -> int:
+    value = _text(get, key)
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number, not {value!r}") from None
+
+
+def _positive_number(get: Getter, key: str) -> float:
+    value = _text(get, key)
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{key} must be a number, not {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise SettingsError(f"{key} must be a finite number greater than 0, not {value!r}")
+    return number
+
+
+def _choice(get: Getter, key: str, choices: tuple[str, ...]) -> str:
+    value = _text(get, key)
+    if value not in choices:
+        raise SettingsError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _suffix(get: Getter) -> str:
+    value = _text(get, "nameSuffix")
+    if not _SUFFIX.match(value):
+        raise SettingsError(f"nameSuffix must be 4-8 lower-case letters or digits, not {value!r}")
+    return value
