@@ -15,6 +15,8 @@ from mlstart.core.tools import find_uv
 from tests.ship_helpers import completed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: A public key used where a test needs a real-looking one (not a key anybody holds).
+TEST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW9ubHktZm9yLXRlc3Rz test@example"
 
 Generate = Callable[..., Path]
 
@@ -37,9 +39,12 @@ def generate(tmp_path: Path) -> Generate:
     """Render a project quickly (no lock, no git) and return its path.
 
     Call as ``generate("Name", task="regression", ...)``; keyword arguments are answers.
+    The workstation gets :data:`TEST_KEY` unless ``ssh_public_key`` is given (this HOME has
+    no ~/.ssh, and the stack config must hold a key for a plan to run).
     """
 
     def _generate(name: str = "Demo Project", **answers: Any) -> Path:
+        answers.setdefault("ssh_public_key", TEST_KEY)
         result = new_project(
             name,
             output_dir=tmp_path / "out",

@@ -210,6 +210,7 @@ ARM_TYPES: Mapping[str, ArmType] = {
     catalog.AUTH_CONFIG: ArmType(
         "Microsoft.App/containerApps/authConfigs", "authConfigName", ("containerAppName",),
     ),
+    catalog.AUTOSCALE: ArmType("Microsoft.Insights/autoscalesettings", "autoscaleSettingName"),
     catalog.BUDGET: ArmType(
         "Microsoft.Consumption/budgets", "budgetName", dropped=frozenset({"scope"}),
     ),

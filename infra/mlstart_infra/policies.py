@@ -1,7 +1,9 @@
 """Security and cost policies, checked on the planned resource graph.
 
 Each policy reads type tokens and inputs only, so it judges any program, including one
-the user changed. Where checkov has the same rule its id is given as a reference.
+the user changed; the budget policy also reads the plan's cost estimate (see :func:`evaluate`).
+Type tokens, tag keys and markers come from ``components.catalog``, the one place that names
+them. Where checkov has the same rule its id is given as a reference.
 """
 
 from __future__ import annotations

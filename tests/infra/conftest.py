@@ -9,6 +9,10 @@ from typing import Any
 
 from mlstart_infra.offline.graph import ResourceGraph
 
+from tests.conftest import TEST_KEY
+
+__all__ = ["TEST_KEY", "by_type", "write_program"]
+
 #: Without the `azure` extra only the pure-Python tests (prices) can run.
 NEEDS_PULUMI = [
     "test_components.py",
@@ -18,8 +22,6 @@ NEEDS_PULUMI = [
 ]
 collect_ignore = [] if importlib.util.find_spec("pulumi_azure_native") else NEEDS_PULUMI
 
-#: A public key used where a test needs a real-looking one (not a key anybody holds).
-TEST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW9ubHktZm9yLXRlc3Rz test@example"
 
 
 def write_program(

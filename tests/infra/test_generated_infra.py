@@ -101,8 +101,15 @@ def test_stack_config_holds_the_answers(generate: Generate) -> None:
     assert "config-demo:budgetStartDate" not in config  # the current month at deploy time
     assert config["config-demo:decommissionBy"] == "2099-12-31"
     assert config["config-demo:sshAllowedCidr"] == "10.0.0.1/32"
+    assert config["config-demo:sshPublicKey"].startswith("ssh-ed25519 ")  # text, not a path
+    assert re.fullmatch(r"[0-9a-f]{6}", config["config-demo:nameSuffix"])
     pulumi_yaml = yaml.safe_load((project / "infra/Pulumi.yaml").read_text(encoding="utf-8"))
-    assert pulumi_yaml["name"] == "config-demo" and pulumi_yaml["runtime"] == "python"
+    assert pulumi_yaml["name"] == "config-demo"
+    # `pulumi install` / `pulumi up` build the program's environment from requirements.txt.
+    assert pulumi_yaml["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": ".venv"},
+    }
 
 
 @pytest.mark.parametrize(

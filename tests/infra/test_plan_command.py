@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from mlstart.cli import main
+from mlstart_infra import policies
 
 from tests.conftest import Generate
 from tests.infra.conftest import TEST_KEY, write_program
@@ -40,13 +41,34 @@ def test_default_project(generate: Generate, capsys: pytest.CaptureFixture[str])
     assert code == 0, err
     assert "shutdown-computevm-vm-plan-demo" in out
     assert "workstation (mlstart:azure:GpuWorkstation)" in out
-    assert "machinelearningservices:Compute" in out and "train-cluster" in out
+    assert "machinelearningservices:Compute" in out and "network:BastionHost" in out
     assert "app:ContainerApp" in out and "ca-plan-demo" in out
-    assert "PASS  MLS-COST-001" in out and "FAIL  MLS-VM-003" in out
+    assert "Azure rules: every resource conforms" in out
+    assert "PASS  MLS-COST-001" in out and "PASS  MLS-COST-010" in out
     assert re.search(r"total \(priced lines\)\s+[\d,]+\.\d\d\s+[\d,]+\.\d\d", out)
     assert "list prices recorded 20" in out
-    # The key file is missing in this test's HOME: reported, not replaced by a fake key.
-    assert "SSH public key file ~/.ssh/id_ed25519.pub does not exist" in err
+
+
+@pytest.mark.parametrize("key", ["", "~/.ssh/id_ed25519.pub"])
+def test_a_missing_or_machine_bound_ssh_key_is_one_line(
+    generate: Generate, capsys: pytest.CaptureFixture[str], key: str
+) -> None:
+    """No key (this HOME has no ~/.ssh), or a path that works on one machine only."""
+    project = generate("Keyless", ssh_public_key="")
+    config = project / "infra" / "Pulumi.dev.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('sshPublicKey: ""', f'sshPublicKey: "{key}"'), "utf-8")
+    code, out, err = run_plan([str(project)], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "sshPublicKey" in err and "Traceback" not in err
+
+
+def test_a_budget_below_the_estimate_fails_the_plan(
+    generate: Generate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_plan([str(generate("Tight", monthly_budget=10))], capsys)
+    assert code == 3
+    assert "FAIL  MLS-COST-010" in out and "MLS-COST-010" in err
 
 
 def test_json_carries_the_same_plan(generate: Generate, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,7 +80,10 @@ def test_json_carries_the_same_plan(generate: Generate, capsys: pytest.CaptureFi
     ]
     statuses = {p["id"]: p["status"] for p in report["policies"]}
     assert statuses["MLS-VM-003"] == "pass"  # the key is given as text
-    assert all(s in ("pass", "not-applicable") for s in statuses.values())
+    failed = {p["id"] for p in report["policies"] if p["status"] == "fail"}
+    # Advisory only: Azure ML reaches storage, vault, registry and workspace publicly.
+    assert failed == {"MLS-KV-004", "MLS-STO-004", "MLS-ACR-002", "MLS-AML-004"}
+    assert not any(p["mandatory"] for p in report["policies"] if p["id"] in failed)
     cost = report["cost"]
     assert cost["total_scheduled"] < cost["total_always_on"]
     assert cost["total_always_on"] == pytest.approx(
@@ -87,8 +112,12 @@ def test_aml_endpoint(generate: Generate, capsys: pytest.CaptureFixture[str]) ->
     types = types_of(report)
     assert "machinelearningservices:OnlineEndpoint" in types
     assert "app:ContainerApp" not in types and "machinelearningservices:Compute" not in types
+    endpoint = next(r for r in report["resources"] if r["type"].endswith("OnlineEndpoint"))
     deployment = next(r for r in report["resources"] if r["type"].endswith("OnlineDeployment"))
-    assert deployment["azure_name"] == "blue"
+    # The deploy workflow creates it from aml/online-deployment.yml, for the same endpoint.
+    assert (deployment["azure_name"], deployment["owner"]) == ("blue", "ci")
+    assert deployment["inputs"]["endpointName"] == endpoint["azure_name"]
+    assert report["conformance"] == [] and report["passed"] is True
     statuses = {p["id"]: p["status"] for p in report["policies"]}
     assert statuses["MLS-COST-007"] == "fail"  # advisory: endpoints bill while idle
     assert statuses["MLS-SRV-001"] == "pass"
@@ -120,7 +149,7 @@ def test_insecure_program_fails_with_policy_ids(
     code, out, err = run_plan([str(write_insecure(tmp_path / "insecure"))], capsys)
     assert code == 3
     assert "mandatory policies failed" in err
-    mandatory = {i for i in EXPECTED_FAILURES if i not in ("MLS-NET-001", "MLS-COST-007")}
+    mandatory = EXPECTED_FAILURES & {p.id for p in policies.POLICIES if p.mandatory}
     assert all(policy_id in err for policy_id in mandatory)
     assert "FAIL  MLS-NET-003" in out and "fix: restrict the rule's source" in out
     code, out, err = run_plan([str(tmp_path / "insecure"), "--json"], capsys)
@@ -133,7 +162,7 @@ def test_user_edits_are_planned(generate: Generate, capsys: pytest.CaptureFixtur
     main_py = project / "infra" / "__main__.py"
     main_py.write_text(
         main_py.read_text(encoding="utf-8").replace(
-            "idle_minutes=config", "idle_minutes=30 or config"
+            "idle_minutes=settings", "idle_minutes=30 or settings"
         ),
         encoding="utf-8",
     )
@@ -141,6 +170,19 @@ def test_user_edits_are_planned(generate: Generate, capsys: pytest.CaptureFixtur
     assert code == 1
     assert err.startswith("error: the Pulumi program in") and "idle scale-down" in err
     assert "Traceback" not in err
+
+
+def test_arm_export_is_written(
+    generate: Generate, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "arm" / "plan.json"
+    target.parent.mkdir()
+    code, out, err = run_plan([str(generate("Arm Demo")), "--arm", str(target)], capsys)
+    assert code == 0, err
+    assert f"ARM template written to {target}" in out
+    template = json.loads(target.read_text(encoding="utf-8"))
+    types = {resource["type"] for resource in template["resources"]}
+    assert "Microsoft.Compute/virtualMachines" in types
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from mlstart_infra import policies
+from mlstart_infra.components import catalog
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
 from mlstart_infra.offline.plan import plan_project
 from mlstart_infra.pricing import CostEstimate, estimate
@@ -432,7 +433,7 @@ def test_key_vaults_must_be_protected() -> None:
     assert _status(_graph(vault), "MLS-DATA-001") == "fail"
     kept = PlannedResource(**{**vault.__dict__, "protect": True})
     assert _status(_graph(kept), "MLS-DATA-001") == "pass"
-    assert policies.VAULT in policies.STATEFUL_TYPES
+    assert catalog.VAULT in policies.STATEFUL_TYPES
 
 
 def test_shutdown_schedule_must_be_in_the_vms_resource_group() -> None:

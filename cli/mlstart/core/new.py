@@ -23,8 +23,8 @@ from mlstart.core.answers import (
     check_known,
     load_answers_file,
     machine_defaults,
-    resolve_ssh_public_key,
     parse_data_pairs,
+    resolve_ssh_public_key,
 )
 from mlstart.core.git import git_initial_commit
 from mlstart.core.template import TemplateSource, copier_errors, locate_template, question_names

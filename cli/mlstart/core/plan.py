@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlstart.errors import PlanError, PolicyFailureError, ToolMissingError
+from mlstart.errors import PlanError, PolicyFailureError, ToolMissingError, UsageError
 
 if TYPE_CHECKING:
     from mlstart_infra.conformance import ConformanceFinding
@@ -95,6 +95,8 @@ def plan_project(
         raise PlanError(f"cannot read the price table {prices}: {error}") from error
     try:
         graph = plan.plan_project(path, stack=stack)
+    except plan.StackConfigError as error:
+        raise UsageError(str(error)) from error
     except (plan.PlanInputError, plan.ProgramFailedError) as error:
         raise PlanError(str(error)) from error
     cost = pricing.estimate(graph, prices=table)

@@ -1,16 +1,13 @@
-"""The workstation's SSH public key: given as key text or as a path to a ``.pub`` file.
+"""The workstation's SSH public key, which the stack config holds as text.
 
-The file is read when the program runs (``pulumi preview``/``up``), on the machine that
-deploys. A missing file stops ``pulumi up`` with a clear message; a preview (and mlstart's
-offline plan) goes on with a marker that says the key is missing, never with a made-up key.
+A key given as a ``.pub`` path is read where it is given (``mlstart new`` stores the text);
+the program itself accepts only key text, so the stack deploys the same from any machine.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-
-import pulumi
 
 from .catalog import MISSING_KEY_MARKER
 

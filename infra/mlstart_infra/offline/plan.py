@@ -18,6 +18,15 @@ from mlstart_infra.project import read_yaml as _read_yaml
 PlanInputError = ProjectError
 
 
+class StackConfigError(PlanInputError):
+    """The program refused the stack's config (a missing key, a value it cannot use)."""
+
+
+#: The components' own errors for a bad stack config, by name: each generated project has
+#: its own copy of the components, so the classes are not mlstart's.
+STACK_CONFIG_ERRORS = frozenset({"SettingsError", "SshKeyError", "MissingSshKeyError"})
+
+
 class ProgramFailedError(RuntimeError):
     """The Pulumi program raised or logged an error while it ran under the mocks."""
 
@@ -42,6 +51,8 @@ def plan_project(path: Path | str, *, stack: str = "dev") -> ResourceGraph:
             project.main, project=project.name, stack=stack, config=config, secret_keys=secrets
         )
     except Exception as error:  # the user's program can raise anything
+        if type(error).__name__ in STACK_CONFIG_ERRORS:
+            raise StackConfigError(f"{_one_line(error)}") from error
         raise ProgramFailedError(
             f"the Pulumi program in {project.main} failed under the mocks: "
             f"{type(error).__name__}: {_one_line(error)}"
