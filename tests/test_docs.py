@@ -25,3 +25,10 @@ def test_docs_list_every_policy() -> None:
     text = (REPO_ROOT / "docs" / "infrastructure.md").read_text(encoding="utf-8")
     missing = [policy.id for policy in policies.POLICIES if f"| {policy.id} |" not in text]
     assert missing == []
+
+
+def test_docs_list_every_conformance_check() -> None:
+    conformance = pytest.importorskip("mlstart_infra.conformance")
+    text = (REPO_ROOT / "docs" / "deployability.md").read_text(encoding="utf-8")
+    missing = [check[0] for check in conformance.CHECKS if f"| {check[0]} |" not in text]
+    assert missing == []

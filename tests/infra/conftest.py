@@ -23,7 +23,6 @@ NEEDS_PULUMI = [
 collect_ignore = [] if importlib.util.find_spec("pulumi_azure_native") else NEEDS_PULUMI
 
 
-
 def write_program(
     folder: Path, body: str, *, name: str = "handmade", config: dict[str, str] | None = None
 ) -> Path:

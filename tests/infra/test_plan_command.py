@@ -237,3 +237,62 @@ def test_plan_command_is_listed_and_lazy() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "--json" in result.stdout and "--stack" in result.stdout
+
+
+#: Answer sets that together take every infra choice at least once, the long name included.
+LONG_NAME = "A" + " project name that is exactly sixty characters long, ok" + "!!!!"
+ANSWER_SETS = {
+    "defaults-long-name": {},
+    "aml-endpoint-long-name": {"serving": "aml-endpoint", "data_versioning": "dvc",
+                               "cluster_low_priority": True},
+    "public-ip-no-cluster": {"workstation_public_ip": True, "ssh_allowed_cidr": "203.0.113.7/32",
+                             "training_cluster": False, "serving": "none"},
+    "no-workstation": {"gpu_workstation": False, "cluster_vm_size": "Standard_D4s_v3"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", ANSWER_SETS)
+def test_every_answer_set_conforms_and_passes_the_mandatory_policies(
+    generate: Generate, capsys: pytest.CaptureFixture[str], variant: str
+) -> None:
+    assert len(LONG_NAME) == 60
+    project = generate(LONG_NAME, **ANSWER_SETS[variant])
+    report = plan_json(project, capsys)
+    assert report["conformance"] == []
+    assert report["failed_mandatory"] == [] and report["passed"] is True
+    names = [r["azure_name"] for r in report["resources"] if r["custom"]]
+    assert all(len(name) <= 90 for name in names)
+
+
+USER_ADDITIONS = {
+    "AZ-ENUM": 'storage.StorageAccount("extra", account_name="stextra12345", '
+    'resource_group_name=group.name, kind="StorageV3", sku=storage.SkuArgs(name="Standard_LRS"))',
+    "AZ-NAME": 'storage.StorageAccount("extra", account_name="Not_Valid!", '
+    'resource_group_name=group.name, kind="StorageV2", sku=storage.SkuArgs(name="Standard_LRS"))',
+    "AZ-REF": 'network.Subnet("extra", subnet_name="extra", resource_group_name=group.name, '
+    'virtual_network_name="vnet-that-does-not-exist", address_prefix="10.9.0.0/24")',
+    "MLS-NET-004": 'network.NetworkSecurityGroup("extra", network_security_group_name="nsg-rdp", '
+    "resource_group_name=group.name, tags=tags, security_rules=[network.SecurityRuleArgs("
+    'name="rdp", priority=100, direction="Inbound", access="Allow", protocol="Tcp", '
+    'source_address_prefix="*", source_port_range="*", destination_address_prefix="*", '
+    'destination_port_range="3389")])',
+}
+
+
+@pytest.mark.parametrize("finding", USER_ADDITIONS)
+def test_a_user_added_resource_that_azure_refuses_fails_by_id(
+    generate: Generate, capsys: pytest.CaptureFixture[str], finding: str
+) -> None:
+    project = generate("Added")
+    main_py = project / "infra" / "__main__.py"
+    text = main_py.read_text(encoding="utf-8")
+    text = text.replace(
+        "from pulumi_azure_native import resources",
+        "from pulumi_azure_native import network, resources, storage",
+    )
+    main_py.write_text(text + "\n" + USER_ADDITIONS[finding] + "\n", encoding="utf-8")
+    code, out, err = run_plan([str(project)], capsys)
+    assert code == 3, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and finding in errors[0]
+    assert f"FAIL  {finding}" in out
