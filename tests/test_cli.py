@@ -114,7 +114,10 @@ BAD_INPUTS = [
     (["ok", "-d", "monthly_budget=0"], 2, "monthly budget must be greater than 0"),
     (["ok", "-d", "decommission_by=2001-01-01"], 2, "must be in the future"),
     (["ok", "-d", "vm_size=NC4"], 2, "must look like Standard_NC4as_T4_v3"),
-    (["ok", "-d", "ssh_public_key=~/.ssh/id_ed25519"], 2, "must be a path to a .pub file"),
+    (["ok", "-d", "ssh_public_key=~/.ssh/id_ed25519"], 2, "ssh_public_key: cannot read"),
+    (["ok", "-d", "ssh_public_key=/nonexistent/id.pub"], 2, "ssh-keygen -t ed25519"),
+    (["ok", "-d", "name_suffix=UPPER!"], 2, "must be 6 lower-case letters or digits"),
+    (["ok", "-d", "project_slug=" + "a" * 101], 2, "at most 100"),
     (["ok", "--answers-file", "/nonexistent/answers.yml"], 2, "cannot read answers file"),
 ]
 

@@ -1,4 +1,9 @@
-"""Render every valid combination of the template's choices and check the exact file set."""
+"""Render the template's choices, read from copier.yml, and check the exact file set.
+
+Every choice of every question is rendered at least once; the questions whose choices change
+which files exist together (CI provider, serving, data versioning) are rendered in their full
+product. A new choice in copier.yml extends the matrix by itself.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,51 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from mlstart.core.new import new_project
 
 from tests.conftest import REPO_ROOT
 
-CHOICES: dict[str, list[Any]] = {
-    "license": ["MIT", "Apache-2.0", "BSD-3-Clause", "proprietary"],
-    "task": ["classification", "regression"],
-    "ci_provider": ["github", "azure-devops", "none"],
-    "serving": ["container-apps", "aml-endpoint", "none"],
-    "gpu_workstation": [True, False],
-    "training_cluster": [True, False],
-    "data_versioning": ["manifest", "dvc"],
-}
-COMBINATIONS = [
-    dict(zip(CHOICES, values, strict=True)) for values in itertools.product(*CHOICES.values())
-]
+#: Questions whose answers interact in the file set: rendered in their full product.
+INTERACTING = ("ci_provider", "serving", "data_versioning")
+#: Answers a choice needs to be valid (a public IP needs the one range allowed SSH).
+NEEDS = {("workstation_public_ip", True): {"ssh_allowed_cidr": "203.0.113.7/32"}}
+
+
+def template_choices() -> dict[str, list[Any]]:
+    """Each asked question with a closed set of answers (choices or yes/no), from copier.yml."""
+    spec = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    choices: dict[str, list[Any]] = {}
+    for name, question in spec.items():
+        if name.startswith("_") or not isinstance(question, dict) or question.get("when") is False:
+            continue
+        if "choices" in question:
+            options = question["choices"]
+            choices[name] = list(options.values() if isinstance(options, dict) else options)
+        elif question.get("type") == "bool":
+            choices[name] = [True, False]
+    return choices
+
+
+def combinations() -> list[dict[str, Any]]:
+    """The full product of the interacting questions; every other choice at least once."""
+    choices = template_choices()
+    product = list(itertools.product(*(choices[name] for name in INTERACTING)))
+    others = {name: itertools.cycle(values) for name, values in choices.items()
+              if name not in INTERACTING}  # fmt: skip
+    rounds = max(len(product), *(len(v) for k, v in choices.items() if k not in INTERACTING))
+    result = []
+    for index in range(rounds):
+        answers = dict(zip(INTERACTING, product[index % len(product)], strict=True))
+        answers |= {name: next(values) for name, values in others.items()}
+        for (name, value), extra in NEEDS.items():
+            if answers.get(name) == value:
+                answers |= extra
+        result.append(answers)
+    return result
+
+
+COMBINATIONS = combinations()
 LEFTOVER_JINJA = re.compile(r"\{\{|\}\}|\{%|%\}")
 #: GitHub Actions expressions are meant to survive rendering.
 GITHUB_EXPRESSION = re.compile(r"\$\{\{[^{}]*\}\}")
@@ -63,6 +97,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "infra/__main__.py",
         "infra/requirements.txt",
         "infra/tests/conftest.py",
+        "infra/tests/mocks.py",
         "infra/tests/test_infra.py",
     }
     # infra/components is rendered from mlstart_infra.components, the single source.
@@ -106,6 +141,14 @@ def plain_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def test_the_matrix_takes_every_choice_at_least_once() -> None:
+    for name, values in template_choices().items():
+        assert {c[name] for c in COMBINATIONS} == set(values), name
+    interacting = {tuple(c[name] for name in INTERACTING) for c in COMBINATIONS}
+    assert len(interacting) == len(list(itertools.product(
+        *(template_choices()[name] for name in INTERACTING))))  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "answers", COMBINATIONS, ids=["-".join(map(str, c.values())) for c in COMBINATIONS]
 )
@@ -132,4 +175,5 @@ def test_render_combination(
         assert text.endswith("\n") or text == "", f"{relative} does not end with a newline"
         assert not text.endswith("\n\n"), f"{relative} ends with a blank line"
     for key, value in answers.items():
-        assert result.answers[key] == value
+        if key in result.answers:  # answers to questions not asked are not recorded
+            assert result.answers[key] == value

@@ -7,7 +7,9 @@ at the top and everything else under ``properties``, under ARM's own property na
 the REST API renames them (``enableHttpsTrafficOnly`` is ``supportsHttpsTrafficOnly``).
 Child resources get ARM's nested names (``<vnet>/<subnet>``), references to resources in
 the graph become ``[resourceId(...)]`` expressions with a matching ``dependsOn``, and secret
-values become ``secureString``/``secureObject`` parameters without defaults.
+values become ``secureString``/``secureObject`` parameters without defaults. Resources another
+owner creates (``owner="ci"``: the deploy workflow's online deployment) are kept, so checkov
+judges everything that will run, with a ``comments`` entry that says who creates them.
 
 The resource group itself is left out: the template deploys into one
 (``az deployment group create --resource-group ...``), and its name, location and tags are
@@ -398,7 +400,7 @@ class _Exporter:
             body["dependsOn"] = list(depends)
         owner = getattr(resource, "owner", "pulumi")
         if owner != "pulumi":
-            body["comments"] = f"created by {owner} (not by pulumi up); listed to be judged"
+            body["comments"] = f"created by {owner!r}, not by pulumi up: listed to be judged"
         return body
 
     def _name(self, placed: _Placed, context: _Context) -> str:

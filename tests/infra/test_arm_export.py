@@ -60,10 +60,13 @@ SKIPPED_CHECKS: dict[str, str] = {
         "user's laptop (DVC, MLflow artifacts) and CI reach the account over the internet with "
         "Entra ID; a Deny default needs private endpoints or per-user IP rules"
     ),
-    "CKV_AZURE_36": (
-        "'trusted Microsoft services' bypass: checkov only looks at networkAcls, which the "
-        "account leaves at Azure's default (Allow, AzureServices bypass) because it has no "
-        "firewall (see CKV_AZURE_35)"
+    "CKV_AZURE_59": (
+        "storage public network access: Azure ML and DVC reach the account over the internet "
+        "(no private endpoints); the advisory policy MLS-STO-004 reports the same choice"
+    ),
+    "CKV2_AZURE_49": (
+        "ML workspace public network access: the studio, the SDK and CI reach the workspace "
+        "over the internet (no private endpoint); the advisory policy MLS-AML-004 reports it"
     ),
     "CKV_AZURE_206": (
         "geo-redundant storage: a development project keeps data in locally redundant storage "
@@ -467,7 +470,7 @@ def test_template_is_deployable_shaped(
     (app,) = _by_type(template, "Microsoft.App/containerApps")
     assert auth["name"] == f"{app['name']}/current"
     (role,) = _by_type(template, "Microsoft.Authorization/roleAssignments")
-    assert role["name"].startswith("[guid(resourceId('Microsoft.ContainerRegistry/registries', ")
+    assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", role["name"])
     assert role["scope"].startswith("Microsoft.ContainerRegistry/registries/")
     assert role["properties"]["roleDefinitionId"].startswith("[concat(subscription().id, ")
     (budget,) = _by_type(template, "Microsoft.Consumption/budgets")
@@ -513,6 +516,12 @@ def test_unknown_types_and_bracket_strings() -> None:
             PlannedResource(
                 "urn:c", catalog.VAULT, "kv", "kv", True,
                 {"vaultName": "kv", "tags": {"note": "[secret]"}, "properties": {}},
+                id="/subscriptions/0/resourceGroups/rg/providers/mock.keyvault/Vault/kv",
+            ),
+            PlannedResource(
+                "urn:d", catalog.ROLE_ASSIGNMENT, "reader", "reader", True,
+                {"scope": "/subscriptions/0/resourceGroups/rg/providers/mock.keyvault/Vault/kv",
+                 "principalId": "p", "roleDefinitionId": "r"},
             ),
         ],
     )  # fmt: skip
@@ -524,8 +533,13 @@ def test_unknown_types_and_bracket_strings() -> None:
             "reason": "no ARM type is known for this type token",
         }
     ]
-    (vault,) = template["resources"]
+    vault, role = template["resources"]
     assert vault["tags"] == {"note": "[[secret]"}  # a literal, not an ARM expression
+    # A role assignment without a name gets a GUID derived from scope, principal and role.
+    vault_id = "resourceId('Microsoft.KeyVault/vaults', 'kv')"
+    assert role["name"] == f"[guid({vault_id}, 'p', 'r')]"
+    assert role["scope"] == "Microsoft.KeyVault/vaults/kv"
+    assert role["dependsOn"] == [f"[{vault_id}]"]
 
 
 def test_write_arm_template(tmp_path: Path) -> None:
@@ -566,7 +580,7 @@ def test_checkov_finds_nothing_in_generated_infra(
     failed = [
         f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in results["failed_checks"]
     ]
-    assert failed == []
+    assert failed == [], "\n".join(failed)
     judged = {c["resource"] for c in results["passed_checks"]}
     assert len(judged) >= 3
     names = {f"{r['type']}.{r['name']}" for r in templates[label]["resources"]}

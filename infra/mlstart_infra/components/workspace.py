@@ -90,6 +90,11 @@ class MlWorkspace(pulumi.ComponentResource):
             minimum_tls_version="TLS1_2",
             allow_blob_public_access=False,
             public_network_access="Enabled",
+            # Azure's default, made explicit: trusted Azure services (Azure ML among them)
+            # always get through, whatever rules are added later.
+            network_rule_set=storage.NetworkRuleSetArgs(
+                default_action=storage.DefaultAction.ALLOW, bypass="AzureServices"
+            ),
             tags=tags,
             opts=keep,
         )
