@@ -128,3 +128,24 @@ def test_infra_answers_are_validated(
     with pytest.raises(InvalidAnswerError, match=message) as raised:
         generate("Bad Infra", **answers)
     assert "\n" not in str(raised.value)
+
+
+def test_names_reach_the_azure_ml_files_and_ci_from_one_place(generate: Generate) -> None:
+    """The endpoint and cluster names: stack config, Azure ML YAML, CI and the plan agree."""
+    import yaml
+    from mlstart_infra.offline.plan import plan_project
+
+    project = generate("Named", serving="aml-endpoint")
+    config = yaml.safe_load((project / "infra/Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    config = config["config"]
+    deployment = yaml.safe_load((project / "aml/online-deployment.yml").read_text("utf-8"))
+    job = yaml.safe_load((project / "aml/train-job.yml").read_text(encoding="utf-8"))
+    assert deployment["endpoint_name"] == config["named:endpointName"]
+    assert job["compute"] == f"azureml:{config['named:clusterName']}"
+    graph = plan_project(project)
+    planned = {r.type.rsplit(":", 1)[-1]: r.azure_name for r in graph.cloud_resources}
+    assert planned["OnlineEndpoint"] == config["named:endpointName"]
+    assert planned["Compute"] == config["named:clusterName"]
+    assert planned["OnlineDeployment"] == deployment["name"]
+    workflow = (project / ".github/workflows/deploy.yml").read_text(encoding="utf-8")
+    assert f"online-deployment show --name {deployment['name']} " in workflow
