@@ -21,6 +21,7 @@ from mlstart_infra import conformance
 from mlstart_infra.components import naming
 from mlstart_infra.offline.plan import ci_owned_deployments, plan_project
 
+from tests.conftest import REPO_ROOT
 from tests.infra.conftest import TEST_KEY
 
 pytestmark = pytest.mark.slow
@@ -59,6 +60,14 @@ def rendered(root: Path, combination: tuple[tuple[str, Any], ...]) -> Path:
     ).path
 
 
+def copier_default(question: str, **answers: str) -> str:
+    """Render a question's default from copier.yml with these answers."""
+    import jinja2
+
+    spec = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    return jinja2.Environment().from_string(spec[question]["default"]).render(**answers)
+
+
 def plan_as(project: Path, tmp: Path, slug: str, stack: str, region: str, suffix: str) -> Any:
     """Plan ``project``'s program as if its slug, stack, region and suffix were these."""
     infra = project / "infra"
@@ -70,8 +79,15 @@ def plan_as(project: Path, tmp: Path, slug: str, stack: str, region: str, suffix
     }
     values["azure-native:location"] = region
     values[f"{slug}:nameSuffix"] = suffix
-    if f"{slug}:endpointName" in values:
-        values[f"{slug}:endpointName"] = f"ep-{slug[:22].rstrip('-')}-{suffix}"
+    # Names copier derives once (copier.yml's own expressions, rendered for this slug).
+    for key, question in (
+        ("endpointName", "aml_endpoint_name"),
+        ("clusterName", "aml_cluster_name"),
+    ):
+        if f"{slug}:{key}" in values:
+            values[f"{slug}:{key}"] = copier_default(
+                question, project_slug=slug, name_suffix=suffix
+            )
     folder = tmp / f"{slug}-{stack}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "Pulumi.yaml").write_text(
@@ -96,7 +112,7 @@ def unique_names(graph: Any) -> dict[str, str]:
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -149,9 +149,14 @@ class ContainerAppServing(pulumi.ComponentResource):
         )
         authorization.RoleAssignment(
             f"{name}-acr-pull",
-            # Azure names a role assignment by a GUID; a name derived from the app keeps it
-            # stable across runs (the mocks, unlike `pulumi up`, do not autoname).
-            role_assignment_name=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{args.app_name}/acr-pull")),
+            # A role assignment is named by a GUID that must be unique (Azure refuses the same
+            # GUID at another scope). Derived from the registry's id (which carries the
+            # stack's suffix) and the app, it is stable across runs and differs per stack.
+            role_assignment_name=pulumi.Output.from_input(args.registry_id).apply(
+                lambda registry: str(
+                    uuid.uuid5(uuid.NAMESPACE_URL, f"{registry}/{args.app_name}/acr-pull")
+                )
+            ),
             principal_id=principal_id,
             principal_type="ServicePrincipal",
             role_definition_id=client.subscription_id.apply(

@@ -148,16 +148,7 @@ class GpuWorkstation(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        nat_ip = network.PublicIPAddress(
-            f"{name}-nat-ip",
-            public_ip_address_name=names.nat_public_ip,
-            resource_group_name=rg,
-            location=loc,
-            sku=network.PublicIPAddressSkuArgs(name="Standard"),
-            public_ip_allocation_method="Static",
-            tags=tags,
-            opts=child,
-        )
+        nat_ip = _static_public_ip(f"{name}-nat-ip", names.nat_public_ip, args, child)
         nat = network.NatGateway(
             f"{name}-nat",
             nat_gateway_name=names.nat_gateway,
@@ -196,16 +187,7 @@ class GpuWorkstation(pulumi.ComponentResource):
             )
         public_ip = None
         if args.public_ip:
-            public_ip = network.PublicIPAddress(
-                f"{name}-pip",
-                public_ip_address_name=names.public_ip,
-                resource_group_name=rg,
-                location=loc,
-                sku=network.PublicIPAddressSkuArgs(name="Standard"),
-                public_ip_allocation_method="Static",
-                tags=tags,
-                opts=child,
-            )
+            public_ip = _static_public_ip(f"{name}-pip", names.public_ip, args, child)
         nic = network.NetworkInterface(
             f"{name}-nic",
             network_interface_name=names.nic,
@@ -368,6 +350,22 @@ class GpuWorkstation(pulumi.ComponentResource):
                 ),
             )
         return rules
+
+
+def _static_public_ip(
+    logical_name: str, azure_name: str, args: GpuWorkstationArgs, opts: pulumi.ResourceOptions
+) -> network.PublicIPAddress:
+    """A Standard, static public IP address in the workstation's group and region."""
+    return network.PublicIPAddress(
+        logical_name,
+        public_ip_address_name=azure_name,
+        resource_group_name=args.resource_group_name,
+        location=args.location,
+        sku=network.PublicIPAddressSkuArgs(name="Standard"),
+        public_ip_allocation_method="Static",
+        tags=args.tags,
+        opts=opts,
+    )
 
 
 def _first_private_ip(configs: Sequence[Any] | None) -> str:
