@@ -296,3 +296,39 @@ def test_a_user_added_resource_that_azure_refuses_fails_by_id(
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and finding in errors[0]
     assert f"FAIL  {finding}" in out
+
+
+ENDINGS = {
+    "sys.exit": "import sys\nsys.exit(0)\n",
+    "os._exit": "import os\nos._exit(0)\n",
+}
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_a_program_that_ends_early_fails_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ending: str
+) -> None:
+    """A CI gate must not pass with nothing checked."""
+    code, out, err = run_plan([str(write_program(tmp_path / "early", ENDINGS[ending]))], capsys)
+    assert code == 1 and out == ""
+    assert "ended (exit code 0) before the plan was complete" in err and err.count("\n") == 1
+
+
+def test_a_program_that_never_ends_times_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_program(tmp_path / "loop", "while True:\n    pass\n")
+    code, _out, err = run_plan([str(folder), "--timeout", "1"], capsys)
+    assert code == 1 and "did not finish within 1 s" in err
+
+
+def test_what_the_program_prints_stays_out_of_json(
+    generate: Generate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = generate("Chatty")
+    main_py = project / "infra" / "__main__.py"
+    main_py.write_text("print('hello from the program')\n" + main_py.read_text("utf-8"), "utf-8")
+    code, out, err = run_plan([str(project), "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["passed"] is True
+    assert "hello from the program" in err

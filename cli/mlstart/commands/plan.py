@@ -31,6 +31,14 @@ def plan(
         Path | None,
         typer.Option("--prices", help="A price table to use instead of mlstart's.", dir_okay=False),
     ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            help="Seconds the project's Pulumi program may run under the mocks.",
+            min=1,
+        ),
+    ] = 120,
     arm: Annotated[
         Path | None,
         typer.Option(
@@ -51,7 +59,7 @@ def plan(
     """
     from mlstart.core.plan import check_mandatory, plan_project, write_arm
 
-    report = plan_project(path, stack=stack, prices=prices)
+    report = plan_project(path, stack=stack, prices=prices, timeout=timeout)
     if arm is not None:
         written = write_arm(report, arm)
         if not as_json:

@@ -67,7 +67,11 @@ class PlanReport:
 
 
 def plan_project(
-    path: Path | str = ".", *, stack: str = "dev", prices: Path | None = None
+    path: Path | str = ".",
+    *,
+    stack: str = "dev",
+    prices: Path | None = None,
+    timeout: float | None = None,
 ) -> PlanReport:
     """Plan a generated project's infrastructure offline.
 
@@ -75,6 +79,7 @@ def plan_project(
         path: The project (or its ``infra/`` folder).
         stack: The stack whose config to use (``Pulumi.<stack>.yaml``).
         prices: A price table to use instead of the one shipped with mlstart.
+        timeout: Seconds the project's program may run (the default limit when None).
 
     Returns:
         The resources, policy results and cost estimate.
@@ -94,7 +99,8 @@ def plan_project(
     except (OSError, ValueError) as error:
         raise PlanError(f"cannot read the price table {prices}: {error}") from error
     try:
-        graph = plan.plan_project(path, stack=stack)
+        limit = plan.DEFAULT_TIMEOUT if timeout is None else timeout
+        graph = plan.plan_project(path, stack=stack, timeout=limit)
     except plan.StackConfigError as error:
         raise UsageError(str(error)) from error
     except (plan.PlanInputError, plan.ProgramFailedError) as error:

@@ -7,7 +7,14 @@ from ``Pulumi.<stack>.yaml``; what it registers becomes a :class:`ResourceGraph`
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
+from typing import NoReturn
 
 from mlstart_infra.components.catalog import SECRET_PLACEHOLDER
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
@@ -31,25 +38,56 @@ class ProgramFailedError(RuntimeError):
     """The Pulumi program raised or logged an error while it ran under the mocks."""
 
 
-def plan_project(path: Path | str, *, stack: str = "dev") -> ResourceGraph:
+#: How long the program may run under the mocks before the plan gives up (seconds).
+DEFAULT_TIMEOUT = 120.0
+
+
+class _ProgramExit(Exception):
+    """The program called ``os._exit`` (turned into an exception while it runs)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def plan_project(
+    path: Path | str, *, stack: str = "dev", timeout: float | None = DEFAULT_TIMEOUT
+) -> ResourceGraph:
     """Run the project's Pulumi program under recording mocks and return its resources.
+
+    The program is the project's own code and runs in this process: what it prints goes to
+    standard error (so a JSON plan on standard output stays valid), ending early
+    (``sys.exit``, ``os._exit``) fails the plan instead of ending mlstart, and it must
+    finish within ``timeout`` seconds.
 
     Args:
         path: The generated project (or its ``infra/`` folder).
         stack: The stack whose ``Pulumi.<stack>.yaml`` config the program reads.
+        timeout: Seconds the program may run; None for no limit.
 
     Raises:
         PlanInputError: If the project or stack config cannot be used.
-        ProgramFailedError: If the program fails.
+        ProgramFailedError: If the program fails, ends early or runs out of time.
     """
     from mlstart_infra.offline.mocks import azure_name, run_program
 
     project = find_project(path)
     config, secrets = stack_config(project, stack)
     try:
-        run = run_program(
-            project.main, project=project.name, stack=stack, config=config, secret_keys=secrets
-        )
+        with _guarded_program(timeout):
+            run = run_program(
+                project.main, project=project.name, stack=stack, config=config, secret_keys=secrets
+            )
+    except (SystemExit, _ProgramExit) as ended:
+        raise ProgramFailedError(
+            f"the Pulumi program in {project.main} ended (exit code {ended.code}) before the "
+            "plan was complete: nothing was checked"
+        ) from None
+    except _ProgramTimeout:
+        raise ProgramFailedError(
+            f"the Pulumi program in {project.main} did not finish within {timeout:g} s under "
+            "the mocks (a loop or a network call?); raise the limit with --timeout"
+        ) from None
     except Exception as error:  # the user's program can raise anything
         if type(error).__name__ in STACK_CONFIG_ERRORS:
             raise StackConfigError(f"{_one_line(error)}") from error
@@ -84,6 +122,36 @@ def plan_project(path: Path | str, *, stack: str = "dev") -> ResourceGraph:
 
 def _one_line(error: BaseException | str) -> str:
     return " ".join(str(error).split())
+
+
+class _ProgramTimeout(Exception):
+    """The program ran longer than the plan allows."""
+
+
+@contextmanager
+def _guarded_program(timeout: float | None) -> Iterator[None]:
+    """Run the project's code with its output on stderr, ``os._exit`` caught and a timer."""
+    real_exit = os._exit
+
+    def refuse_exit(status: int) -> NoReturn:
+        raise _ProgramExit(status)
+
+    def out_of_time(_signum: int, _frame: object) -> None:
+        raise _ProgramTimeout
+
+    timed = timeout is not None and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGALRM, out_of_time) if timed else None
+    os._exit = refuse_exit
+    try:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, float(timeout or 0))
+        with redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        os._exit = real_exit
 
 
 #: Where a project keeps the online deployment its deploy workflow creates.
