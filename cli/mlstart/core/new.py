@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from mlstart import __version__
+from mlstart.core.answer_types import check_answer_types
 from mlstart.core.answers import (
     check_known,
     load_answers_file,
@@ -27,7 +28,13 @@ from mlstart.core.answers import (
     resolve_ssh_public_key,
 )
 from mlstart.core.git import git_initial_commit
-from mlstart.core.template import TemplateSource, copier_errors, locate_template, question_names
+from mlstart.core.template import (
+    TemplateSource,
+    copier_errors,
+    locate_template,
+    question_names,
+    question_types,
+)
 from mlstart.core.tools import uv_lock
 from mlstart.errors import (
     DestinationError,
@@ -96,6 +103,7 @@ def new_project(
     answers = _collect_answers(name, data, answers_file)
     source = locate_template()
     check_known(answers, question_names(source))
+    answers = check_answer_types(answers, question_types(source))
 
     slug = str(answers.get("project_slug") or slugify(name))
     check_slug(slug)

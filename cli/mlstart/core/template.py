@@ -98,6 +98,18 @@ def question_names(source: TemplateSource) -> list[str] | None:
     ]
 
 
+def question_types(source: TemplateSource) -> dict[str, str]:
+    """Each question's copier type (``str`` when copier.yml gives none); empty if not local."""
+    if source.copier_yml is None:
+        return {}
+    config: dict[str, Any] = yaml.safe_load(source.copier_yml.read_text(encoding="utf-8"))
+    return {
+        name: str(spec.get("type", "str"))
+        for name, spec in config.items()
+        if not name.startswith("_") and isinstance(spec, dict)
+    }
+
+
 @contextmanager
 def copier_errors(action: str) -> Iterator[None]:
     """Run copier quietly and turn its failures into one-line mlstart errors.
