@@ -23,6 +23,7 @@ from mlstart.commands.status import status
 from mlstart.commands.up import up
 from mlstart.commands.update import update
 from mlstart.errors import MlstartError
+from mlstart.signals import HANDLED, Interrupted, install
 
 DEBUG_ENV_VAR = "MLSTART_DEBUG"
 INTERRUPTED = 130
@@ -67,7 +68,12 @@ def _root(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the command line and exit with its status; the only place errors are mapped."""
+    """Run the command line and exit with its status; the only place errors are mapped.
+
+    SIGTERM and SIGHUP are handled like Ctrl-C (see :mod:`mlstart.signals`): the command's
+    cleanup runs and the exit status is 143 or 129.
+    """
+    install()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         status = app(args=args, prog_name="mlstart", standalone_mode=False)
@@ -78,8 +84,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             echo_error(error.format_message())
         status = error.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        status = INTERRUPTED
+    except (typer.Abort, KeyboardInterrupt) as error:
+        status = _interrupted_status(error)
     except MlstartError as error:
         echo_error(str(error))
         status = error.exit_code
@@ -92,4 +98,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         status = 1
     if status == INTERRUPTED:  # typer turns Ctrl-C into this exit status
         echo_error("interrupted")
+    elif status in SIGNALLED:
+        echo_error(f"stopped by {SIGNALLED[status]}")
     sys.exit(status if isinstance(status, int) else 0)
+
+
+#: Exit statuses of the handled signals, with their names.
+SIGNALLED = {128 + signum: signum.name for signum in HANDLED}
+
+
+def _interrupted_status(error: BaseException) -> int:
+    """130 for Ctrl-C; 128 + the signal for SIGTERM/SIGHUP (click wraps them in Abort)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, Interrupted):
+            return cause.exit_status
+        cause = cause.__cause__ or cause.__context__
+    return INTERRUPTED

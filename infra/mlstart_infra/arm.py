@@ -503,6 +503,12 @@ class _Context:
         resource group's id ``resourceGroup().id``, other ids in the mocked subscription
         ``concat(subscription().id, ...)``.
         """
+        from mlstart_infra.offline.mocks import MOCK_PRINCIPAL_ID, MOCK_TENANT_ID
+
+        if text == MOCK_TENANT_ID:  # the signed-in tenant, as the mocks answer it
+            return "subscription().tenantId"
+        if text == MOCK_PRINCIPAL_ID:  # a managed identity this resource depends on
+            return self._principal_of_dependency()
         if not text.startswith("/subscriptions/"):
             return None
         target = self.exporter.by_id.get(text.lower())
@@ -516,6 +522,17 @@ class _Context:
         prefix = f"/subscriptions/{MOCK_SUBSCRIPTION_ID}"
         if text.lower().startswith(prefix.lower()):
             return f"concat(subscription().id, {_quote(text[len(prefix) :])})"
+        return None
+
+    def _principal_of_dependency(self) -> str | None:
+        """``reference(...).identity.principalId`` of the identity-bearing dependency, if one."""
+        for urn in self.placed.resource.dependencies:
+            target = self.exporter.placed.get(urn)
+            if target is not None and "SystemAssigned" in str(target.resource.get("identity.type")):
+                self.depends.setdefault(f"[{target.resource_id}]", None)
+                version = _quote(str(api_version(target.resource.type)))
+                full = f"reference({target.resource_id}, {version}, 'Full')"
+                return f"{full}.identity.principalId"
         return None
 
     def expression(self, value: Any) -> str:

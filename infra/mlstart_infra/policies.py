@@ -248,7 +248,7 @@ def _rules(nsg: PlannedResource, graph: ResourceGraph) -> list[dict[str, Any]]:
     rules = [dict(rule) for rule in nsg.get("securityRules", []) or []]
     for rule in graph.of_type(NSG_RULE):
         if rule.get("networkSecurityGroupName") == nsg.azure_name:
-            rules.append(dict(rule.inputs))
+            rules.append({"name": rule.azure_name, **dict(rule.inputs)})
     return rules
 
 

@@ -44,6 +44,7 @@ def test_default_project(generate: Generate, capsys: pytest.CaptureFixture[str])
     assert "machinelearningservices:Compute" in out and "network:BastionHost" in out
     assert "app:ContainerApp" in out and "ca-plan-demo" in out
     assert "Azure rules: every resource conforms" in out
+    assert "WARN  MLS-STO-004" in out and "4 advisory warnings" in out  # public endpoints
     assert "PASS  MLS-COST-001" in out and "PASS  MLS-COST-010" in out
     assert re.search(r"total \(priced lines\)\s+[\d,]+\.\d\d\s+[\d,]+\.\d\d", out)
     assert "list prices recorded 20" in out
@@ -221,7 +222,8 @@ def test_missing_pulumi_says_how_to_install(
     )
     code, _out, err = run_plan([str(tmp_path)], capsys)
     assert code == 1
-    assert err.strip() == "error: mlstart plan needs Pulumi: pip install 'mlstart[azure]'"
+    assert err.startswith("error: mlstart plan needs Pulumi: install mlstart's azure extra")
+    assert err.count("\n") == 1 and "pip install -e '.[azure]'" in err
 
 
 def test_plan_command_is_listed_and_lazy() -> None:

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from mlstart.core.plan import PlanReport
 
 _STATUS = {"pass": "PASS", "fail": "FAIL", "not-applicable": "n/a "}
+#: How a failed advisory policy is shown: a warning, not a failure of the plan.
+_ADVISORY_FAIL = "WARN"
 
 
 def plan(
@@ -49,7 +51,7 @@ def plan(
         ),
     ] = None,
 ) -> None:
-    """Show offline what `pulumi up` would create, check it, and price it.
+    """Run the project's Pulumi program offline: what it creates, checks, cost.
 
     Runs the project's Pulumi program (infra/__main__.py) in this process under Pulumi's
     mocks: no cloud account and no Pulumi CLI are needed. Checks every resource against
@@ -108,7 +110,8 @@ def _conformance(report: PlanReport) -> list[str]:
     findings = report.conformance
     if not findings:
         return ["Azure rules: every resource conforms (names, allowed values, references)"]
-    lines = [f"Azure rules: {len(findings)} findings (the deployment would fail)"]
+    count = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
+    lines = [f"Azure rules: {count} (the deployment would fail)"]
     for finding in findings:
         lines.append(f"  FAIL  {finding.id:<9} {finding.resource}: {finding.message}")
         lines.append(f"        fix: {finding.fix}")
@@ -116,20 +119,23 @@ def _conformance(report: PlanReport) -> list[str]:
 
 
 def _policies(report: PlanReport) -> list[str]:
-    counts = {status: 0 for status in _STATUS}
-    for result in report.policies:
-        counts[result.status] += 1
+    failed = [r for r in report.policies if r.status == "fail" and r.policy.mandatory]
+    warned = [r for r in report.policies if r.status == "fail" and not r.policy.mandatory]
+    passed = sum(r.status == "pass" for r in report.policies)
+    skipped = sum(r.status == "not-applicable" for r in report.policies)
     lines = [
-        f"Policies: {counts['pass']} passed, {counts['fail']} failed, "
-        f"{counts['not-applicable']} not applicable"
+        f"Policies: {passed} passed, {len(failed)} failed, {len(warned)} advisory "
+        f"warning{'s' if len(warned) != 1 else ''}, {skipped} not applicable"
     ]
     for result in report.policies:
         policy = result.policy
         kind = "mandatory" if policy.mandatory else "advisory"
         refs = f"  [{', '.join(policy.references)}]" if policy.references else ""
+        status = _STATUS[result.status]
+        if result.status == "fail" and not policy.mandatory:
+            status = _ADVISORY_FAIL
         lines.append(
-            f"  {_STATUS[result.status]}  {policy.id:<12} {policy.severity:<6} "
-            f"{kind:<9}  {policy.title}{refs}"
+            f"  {status}  {policy.id:<12} {policy.severity:<6} {kind:<9}  {policy.title}{refs}"
         )
         if result.status == "fail":
             lines += [f"        {f.resource}: {f.message}" for f in result.findings]

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from mlstart_infra.policies import PolicyResult
     from mlstart_infra.pricing import CostEstimate
 
-AZURE_EXTRA_HINT = "mlstart plan needs Pulumi: pip install 'mlstart[azure]'"
+AZURE_EXTRA_HINT = (
+    "mlstart plan needs Pulumi: install mlstart's azure extra into mlstart's environment "
+    "(pip install 'mlstart[azure]'; from a clone: pip install -e '.[azure]')"
+)
 
 
 @dataclass
@@ -138,9 +141,11 @@ def check_mandatory(report: PlanReport) -> None:
     failed = [result.policy.id for result in report.failed_mandatory]
     parts = []
     if rules:
-        parts.append(f"{len(report.conformance)} conformance findings: {', '.join(rules)}")
+        count = len(report.conformance)
+        parts.append(f"{count} conformance finding{'s' if count != 1 else ''}: {', '.join(rules)}")
     if failed:
-        parts.append(f"{len(failed)} mandatory policies failed: {', '.join(failed)}")
+        noun = "policy" if len(failed) == 1 else "policies"
+        parts.append(f"{len(failed)} mandatory {noun} failed: {', '.join(failed)}")
     if parts:
         raise PolicyFailureError("; ".join(parts))
 

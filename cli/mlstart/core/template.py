@@ -14,6 +14,7 @@ template's public repository, at the release tag of the mlstart version that ren
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,9 @@ from typing import Any
 import yaml
 
 from mlstart import __version__
+from mlstart.core.scratch import scratch_folder
 from mlstart.errors import InvalidAnswerError, TemplateError
+from mlstart.signals import Interrupted
 
 #: Where the template's tagged history is published.
 TEMPLATE_REPOSITORY = "https://github.com/mlstart/mlstart.git"
@@ -116,7 +119,9 @@ def copier_errors(action: str) -> Iterator[None]:
 
     Copier's warnings (dirty template checkouts, deprecated helpers) are hidden: the user
     of mlstart can act on neither. Ctrl-C, including copier's CopierAnswersInterrupt, is
-    re-raised as a plain KeyboardInterrupt.
+    re-raised as a plain KeyboardInterrupt (SIGTERM and SIGHUP as they came). Copier's
+    temporary folders (the template's clone, the renders an update compares) are made in a
+    private folder that is removed afterwards, whatever happened.
 
     Args:
         action: What failed, for the message, e.g. ``"cannot render the template"``.
@@ -128,9 +133,11 @@ def copier_errors(action: str) -> Iterator[None]:
     from copier.errors import CopierError
 
     try:
-        with warnings.catch_warnings():
+        with private_tempdir(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
+    except Interrupted:
+        raise
     except KeyboardInterrupt as error:
         raise KeyboardInterrupt from error
     except ValueError as error:
@@ -138,6 +145,22 @@ def copier_errors(action: str) -> Iterator[None]:
     except CopierError as error:
         message = getattr(error, "message", None) or str(error)
         raise TemplateError(f"{action}: {one_line(message)}") from error
+
+
+@contextmanager
+def private_tempdir() -> Iterator[Path]:
+    """Point :mod:`tempfile` at a new private folder, and remove that folder on the way out.
+
+    copier removes its clone of the template only when its own cleanup runs to the end; a
+    signal during the clone, or a ``git`` child still writing, can leave it behind in TMPDIR.
+    """
+    previous = tempfile.tempdir
+    with scratch_folder(Path(tempfile.gettempdir()), "mlstart-") as folder:
+        tempfile.tempdir = str(folder)
+        try:
+            yield folder
+        finally:
+            tempfile.tempdir = previous
 
 
 def one_line(text: str, limit: int = 300) -> str:

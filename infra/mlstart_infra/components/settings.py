@@ -45,7 +45,7 @@ CLUSTER_KEYS = (
     "clusterIdleMinutes",
 )
 SERVING_CHOICES = ("container-apps", "aml-endpoint", "none")
-_SUFFIX = re.compile(r"^[a-z0-9]{4,8}$")
+_SUFFIX = re.compile(r"^[a-z0-9]{6}$")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 
@@ -149,10 +149,16 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
     missing = [key for key in wanted if not (get(key) or "").strip()]
     if not location:
         missing.insert(0, "azure-native:location")
+    if missing == ["sshPublicKey"]:
+        raise SettingsError(
+            f"sshPublicKey is empty in infra/Pulumi.{stack}.yaml: put your public key's text "
+            'there (sshPublicKey: "ssh-ed25519 AAAA..."), or run in infra/: '
+            'pulumi config set sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"'
+        )
     if missing:
         raise SettingsError(
-            f"Pulumi.{stack}.yaml does not set {', '.join(missing)}: "
-            f"set each with `pulumi config set KEY VALUE` in infra/"
+            f"infra/Pulumi.{stack}.yaml does not set {', '.join(missing)}: add each under "
+            "config: (or run `pulumi config set KEY VALUE` in infra/)"
         )
     values: dict[str, Any] = {
         "project": project,
@@ -257,5 +263,5 @@ def _choice(get: Getter, key: str, choices: tuple[str, ...]) -> str:
 def _suffix(get: Getter) -> str:
     value = _text(get, "nameSuffix")
     if not _SUFFIX.match(value):
-        raise SettingsError(f"nameSuffix must be 4-8 lower-case letters or digits, not {value!r}")
+        raise SettingsError(f"nameSuffix must be 6 lower-case letters or digits, not {value!r}")
     return value

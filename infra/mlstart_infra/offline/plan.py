@@ -116,6 +116,9 @@ def plan_project(
         if r.urn not in skipped
     ]
     resources += ci_owned_deployments(project.folder.parent, resources)
+    # The engine registers resources as their inputs resolve, in no fixed order: sort them
+    # so that plans (text, JSON, ARM) of the same program are the same, run after run.
+    resources.sort(key=lambda r: r.urn)
     shown = {k: SECRET_PLACEHOLDER if k in secrets else v for k, v in config.items()}
     return ResourceGraph(project.name, stack, resources, list(run.warnings), shown)
 
