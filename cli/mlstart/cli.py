@@ -16,6 +16,7 @@ import typer
 from mlstart import __version__
 from mlstart.commands.doctor import doctor
 from mlstart.commands.down import down
+from mlstart.commands.help import PlainArgumentsCommand
 from mlstart.commands.new import new
 from mlstart.commands.output import echo_error
 from mlstart.commands.plan import plan
@@ -36,13 +37,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.command(no_args_is_help=True)(new)
-app.command()(plan)
-app.command()(up)
-app.command()(status)
-app.command()(down)
-app.command()(update)
-app.command()(doctor)
+app.command(no_args_is_help=True, cls=PlainArgumentsCommand)(new)
+for _command in (plan, up, status, down, update, doctor):
+    app.command(cls=PlainArgumentsCommand)(_command)
 
 
 def _show_version(value: bool) -> None:
