@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from mlstart.cli import app
 from mlstart.core import doctor
+from mlstart.core.tools import find_uv
 from typer.testing import CliRunner
 
 from tests.standin import (  # noqa: F401
@@ -126,3 +128,63 @@ consumption.Budget(
     time_period=consumption.BudgetTimePeriodArgs(start_date="2026-11-01T00:00:00Z"),
 )
 """
+
+
+def plain_path() -> str:
+    """A PATH like a new shell's: the system folders, no virtualenv (so no uv here)."""
+    path = "/usr/bin:/bin"
+    assert shutil.which("uv", path=path) is None, "this machine has uv in /usr/bin"
+    return path
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_doctor_in_a_project_checks_the_uv_make_calls(
+    generate: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = generate("Doctored")
+    recorded = (project / ".mlstart-uv").read_text().strip()
+    monkeypatch.delenv("UV", raising=False)
+    monkeypatch.setenv("PATH", plain_path())
+    check = doctor.check_uv(project / "src")
+    assert check.ok, check
+    assert check.name == "uv (what `make` calls here)"
+    assert check.detail.startswith("uv ") and check.detail.endswith(f" at {recorded}")
+
+    (project / ".mlstart-uv").unlink()
+    result = runner.invoke(app, ["doctor", str(project)])
+    assert result.exit_code == 1
+    assert "MISSING  uv (what `make` calls here)" in result.output
+    assert "`make setup` fails" in result.output
+    assert "fix: pipx install uv" in result.output
+
+
+def test_doctor_outside_a_project_says_whether_uv_is_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", plain_path())
+    check = doctor.check_uv(tmp_path)
+    assert check.ok and check.name == "uv"
+    assert "not on PATH: `mlstart new` records it in the project's .mlstart-uv" in check.detail
+
+    on_path = tmp_path / "uv-bin"
+    on_path.mkdir()
+    (on_path / "uv").symlink_to(find_uv())
+    monkeypatch.setenv("PATH", f"{on_path}:{plain_path()}")
+    check = doctor.check_uv(tmp_path)
+    assert check.ok and check.detail.endswith(f"on PATH ({on_path / 'uv'})")
+
+
+def test_doctor_without_any_uv_says_make_setup_would_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlstart.core import tools
+    from mlstart.errors import ToolMissingError
+
+    def no_uv() -> str:
+        raise ToolMissingError("uv is not installed")
+
+    monkeypatch.setattr(tools, "find_uv", no_uv)
+    monkeypatch.setenv("PATH", plain_path())
+    check = doctor.check_uv(tmp_path)
+    assert check.ok is False and check.essential
+    assert check.detail == "not found: `make setup` in a generated project would fail"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import subprocess
 from pathlib import Path
@@ -322,3 +323,99 @@ def test_soft_deleted_notes_read_retention_from_the_state() -> None:
         "Azure ML workspace w stays soft-deleted for 14 days (until 2026-12-08)"
     )
     assert len(notes) == 2
+
+
+def git_out(project: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_without_a_terminal_down_asks_for_yes(
+    deployed: Path,
+    standin_pulumi: StandinPulumi,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(SystemExit) as exited:
+        main(["down", str(deployed)])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: no terminal to confirm on: pass --yes to decommission without typing the "
+        "project name; nothing was destroyed"
+    )
+    assert resource_names(standin_pulumi) == {r["name"] for r in RESOURCES}
+    assert not (deployed / "decommission").exists()
+
+
+def test_include_data_without_a_terminal_is_refused_even_with_yes(
+    deployed: Path,
+    standin_pulumi: StandinPulumi,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(SystemExit) as exited:
+        main(["down", str(deployed), "--yes", "--include-data"])
+    assert exited.value.code == 2
+    assert "destroying the data must be confirmed at a terminal" in capsys.readouterr().err
+    assert resource_names(standin_pulumi) == {r["name"] for r in RESOURCES}
+
+
+def test_failed_destroy_commits_no_record(
+    deployed: Path,
+    standin_pulumi: StandinPulumi,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    head = git_out(deployed, "rev-parse", "HEAD")
+    monkeypatch.setenv("STANDIN_PULUMI_FAIL", "destroy")
+    with pytest.raises(SystemExit) as exited:
+        main(["down", str(deployed), "--yes"])
+    assert exited.value.code == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: pulumi destroy failed: ")
+    assert last.endswith(
+        "no decommission record was kept (see `pulumi stack history`; run `mlstart down` "
+        "again once fixed)"
+    )
+    assert git_out(deployed, "rev-parse", "HEAD") == head
+    assert git_out(deployed, "status", "--porcelain") == ""
+    assert not (deployed / "decommission").exists()
+
+    monkeypatch.delenv("STANDIN_PULUMI_FAIL")
+    result = runner.invoke(app, ["down", str(deployed), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert git_out(deployed, "log", "-1", "--format=%s").startswith("Decommission record")
+
+
+def test_unwritable_archive_folder_is_one_line_and_destroys_nothing(
+    deployed: Path,
+    standin_pulumi: StandinPulumi,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (deployed / "decommission").write_text("a file where the records go\n")
+    with pytest.raises(SystemExit) as exited:
+        main(["down", str(deployed), "--yes"])
+    assert exited.value.code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1] == (
+        f"error: cannot create {deployed / 'decommission'} for the decommission record: "
+        "File exists; nothing was destroyed"
+    )
+    assert not any(call[0] == "destroy" for call in standin_pulumi.calls())
+    assert resource_names(standin_pulumi) == {r["name"] for r in RESOURCES}
+
+
+def test_a_second_record_on_the_same_day_keeps_the_first(
+    deployed: Path,
+    standin_pulumi: StandinPulumi,  # noqa: F811
+) -> None:
+    first = runner.invoke(app, ["down", str(deployed), "--yes"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["down", str(deployed), "--yes", "--include-data"], input="y\n")
+    assert second.exit_code == 0, second.output
+    folders = sorted(path.name for path in (deployed / "decommission").iterdir())
+    assert len(folders) == 2 and folders[1] == f"{folders[0]}-2"
+    assert git_out(deployed, "status", "--porcelain") == ""

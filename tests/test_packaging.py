@@ -34,10 +34,18 @@ def test_installed_wheel_generates_an_updatable_project(tmp_path: Path) -> None:
     clean_env = {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "MLSTART_TEMPLATE": ""}
     result = run([str(venv / "bin" / "mlstart"), "new", "demo", "--defaults", "--no-lock"],
                  work, env=clean_env)  # fmt: skip
-    assert "Created demo" in result.stderr
+    assert 'Created "demo" in ./demo' in result.stderr
     answers = yaml.safe_load((work / "demo" / ".copier-answers.yml").read_text())
     assert answers["_src_path"] == TEMPLATE_REPOSITORY
     assert answers["_commit"] == f"v{__version__}"
     assert (work / "demo" / "src" / "demo" / "train.py").is_file()
     version = run([str(venv / "bin" / "mlstart"), "--version"], work, env=clean_env)
     assert version.stdout.strip() == f"mlstart {__version__}"
+
+    # A newcomer's shell: the virtualenv is not on PATH, so neither is its uv; the Next:
+    # hint's `make setup` uses the uv mlstart recorded.
+    plain = {"PATH": "/usr/bin:/bin", "MLSTART_TEMPLATE": "", "HOME": os.environ["HOME"]}
+    run([str(venv / "bin" / "mlstart"), "new", "plain", "--defaults", "--no-lock"],
+        work, env=plain)  # fmt: skip
+    dry = run(["make", "-n", "setup"], work / "plain", env=plain)
+    assert dry.stdout.splitlines()[0] == f"{venv / 'bin' / 'uv'} sync"

@@ -69,6 +69,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     files = {
         ".copier-answers.yml",
         ".gitignore",
+        ".mlstart-uv",  # written by `mlstart new` (the uv it used), git-ignored
         ".python-version",
         "LICENSE",
         "Makefile",

@@ -48,7 +48,9 @@ def old_project(template_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
 def release_new_template(repo: Path) -> None:
     (repo / "template" / "CONTRIBUTING.md").write_text("# Contributing\n\nOpen a pull request.\n")
     makefile = repo / "template" / "Makefile.jinja"
-    makefile.write_text(makefile.read_text().replace("uv sync\n", "uv sync --frozen\n", 1))
+    text = makefile.read_text()
+    assert "$(UV) sync\n" in text
+    makefile.write_text(text.replace("$(UV) sync\n", "$(UV) sync --frozen\n", 1))
     commit_all(repo, "template v0.0.2", tag="v0.0.2")
 
 
@@ -66,7 +68,7 @@ def test_update_keeps_edits_and_brings_new_files(template_repo: Path, old_projec
     assert result.new_version == "v0.0.2"
     assert result.conflicts == []
     assert (old_project / "CONTRIBUTING.md").is_file()
-    assert "uv sync --frozen" in (old_project / "Makefile").read_text()
+    assert "$(UV) sync --frozen" in (old_project / "Makefile").read_text()
     assert "We retrain monthly." in readme.read_text()
     assert "seed: 7" in params.read_text()
     assert {"CONTRIBUTING.md", "Makefile", ".copier-answers.yml"} <= set(result.changed)
@@ -75,7 +77,8 @@ def test_update_keeps_edits_and_brings_new_files(template_repo: Path, old_projec
 def test_update_reports_conflicts_file_by_file(template_repo: Path, old_project: Path) -> None:
     release_new_template(template_repo)
     makefile = old_project / "Makefile"
-    makefile.write_text(makefile.read_text().replace("uv sync\n", "uv sync --all-groups\n", 1))
+    ours = makefile.read_text().replace("$(UV) sync\n", "$(UV) sync --all-groups\n", 1)
+    makefile.write_text(ours)
     commit_all(old_project, "our Makefile")
 
     result = update_project(old_project, version="v0.0.2")
@@ -109,3 +112,35 @@ def test_update_command_lists_changes(
     out = capsys.readouterr().out
     assert "Updated from template v0.0.1 to v0.0.2." in out
     assert "changed  CONTRIBUTING.md" in out
+
+
+BROKEN_ANSWERS = [
+    ("_commit: v0.0.1\nproject_name: x\n", "does not say where its template lives (_src_path)"),
+    ("_src_path: null\n_commit: v0.0.1\n", "does not say where its template lives (_src_path)"),
+    ("_src_path: [unclosed\n  - : :\n", "is not valid YAML: expected ',' or ']', but got ':'"),
+    ("just a line\n", "does not hold copier answers"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), BROKEN_ANSWERS)
+def test_broken_answers_file_is_one_line(
+    old_project: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    from mlstart.cli import main
+
+    (old_project / ".copier-answers.yml").write_text(content)
+    commit_all(old_project, "break the answers")
+    with pytest.raises(SystemExit) as exited:
+        main(["update", str(old_project)])
+    assert exited.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith(f"error: {old_project / '.copier-answers.yml'} ")
+    assert message in lines[-1]
+    assert [line for line in lines if not line.startswith("• ")] == [lines[-1]]
+
+
+def test_binary_answers_file_is_one_line(old_project: Path) -> None:
+    (old_project / ".copier-answers.yml").write_bytes(b"\xff\xfe\x00binary")
+    commit_all(old_project, "corrupt the answers")
+    with pytest.raises(UsageError, match=r"\.copier-answers\.yml is not UTF-8 text"):
+        update_project(old_project)

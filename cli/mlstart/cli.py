@@ -7,6 +7,7 @@ Errors are mapped to exit codes in one place, :func:`main`: every
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -24,7 +25,7 @@ from mlstart.commands.status import status
 from mlstart.commands.up import up
 from mlstart.commands.update import update
 from mlstart.errors import MlstartError
-from mlstart.signals import HANDLED, Interrupted, install
+from mlstart.signals import install, received
 
 DEBUG_ENV_VAR = "MLSTART_DEBUG"
 INTERRUPTED = 130
@@ -81,8 +82,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             echo_error(error.format_message())
         status = error.exit_code
-    except (typer.Abort, KeyboardInterrupt) as error:
-        status = _interrupted_status(error)
+    except (typer.Abort, KeyboardInterrupt):
+        status = INTERRUPTED
     except MlstartError as error:
         echo_error(str(error))
         status = error.exit_code
@@ -93,22 +94,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"unexpected {type(error).__name__}: {error} (set {DEBUG_ENV_VAR}=1 for details)"
         )
         status = 1
-    if status == INTERRUPTED:  # typer turns Ctrl-C into this exit status
+    if status == INTERRUPTED and (signum := received()) is not None:
+        status = 128 + signum  # typer turns SIGTERM and SIGHUP, like Ctrl-C, into 130
+        echo_error(f"stopped by {signal.Signals(signum).name}")
+    elif status == INTERRUPTED:  # typer turns Ctrl-C into this exit status
         echo_error("interrupted")
-    elif status in SIGNALLED:
-        echo_error(f"stopped by {SIGNALLED[status]}")
     sys.exit(status if isinstance(status, int) else 0)
-
-
-#: Exit statuses of the handled signals, with their names.
-SIGNALLED = {128 + signum: signum.name for signum in HANDLED}
-
-
-def _interrupted_status(error: BaseException) -> int:
-    """130 for Ctrl-C; 128 + the signal for SIGTERM/SIGHUP (click wraps them in Abort)."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, Interrupted):
-            return cause.exit_status
-        cause = cause.__cause__ or cause.__context__
-    return INTERRUPTED

@@ -26,7 +26,12 @@ class UsageError(MlstartError):
 
 
 class DestinationError(MlstartError):
-    """The destination directory cannot be written (exists, not empty, not writable)."""
+    """The destination directory cannot be written (exists, not empty, not writable).
+
+    A bad ``--output-dir`` or project name, so a usage error: exit status 2.
+    """
+
+    exit_code = 2
 
 
 class TemplateError(MlstartError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+from collections.abc import Collection
 
 from mlstart.errors import InvalidAnswerError
 
@@ -78,4 +79,26 @@ def check_package(package: str) -> None:
     if package in STDLIB_MODULES:
         raise InvalidAnswerError(
             f"package name {package!r} would shadow the standard-library module; pick another"
+        )
+
+
+def normalize_distribution(name: str) -> str:
+    """A distribution name as PEP 503 compares it: ``Scikit_Learn`` -> ``scikit-learn``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def check_not_dependency(slug: str, dependencies: Collection[str]) -> None:
+    """Refuse a slug that names one of the generated project's own dependencies.
+
+    The slug is the project's distribution name; a project called ``mlflow`` that depends on
+    ``mlflow`` depends on itself, and ``uv lock`` cannot resolve it.
+
+    Args:
+        slug: The project slug.
+        dependencies: The project's dependencies, PEP 503-normalized.
+    """
+    if (name := normalize_distribution(slug)) in dependencies:
+        raise InvalidAnswerError(
+            f"project name {slug!r} is also the name of one of the project's dependencies "
+            f"({name}): the project would depend on itself; pick another, e.g. '{slug}-model'"
         )

@@ -10,6 +10,7 @@ waits for them, so none is left running or writing into a folder being removed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -24,7 +25,7 @@ CHILD_GRACE_S = 3.0
 
 
 class Interrupted(KeyboardInterrupt):
-    """A signal asked mlstart to stop; the exit status is ``128 + signum``.
+    """A signal asked mlstart to stop; the command line exits ``128 + signum``.
 
     Attributes:
         signum: The signal received.
@@ -34,19 +35,29 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
 
-    @property
-    def exit_status(self) -> int:
-        """The shell's status for a process ended by this signal (143, 129)."""
-        return 128 + self.signum
+
+#: The signals received since :func:`install`, first one first.
+_received: list[int] = []
 
 
 def install() -> None:
     """Handle SIGTERM and SIGHUP like Ctrl-C for the rest of the process."""
+    _received.clear()
     for signum in HANDLED:
         signal.signal(signum, _on_signal)
 
 
+def received() -> int | None:
+    """The first handled signal received since :func:`install`, if any.
+
+    typer turns every :class:`KeyboardInterrupt` into exit status 130; the command line
+    asks this to tell SIGTERM and SIGHUP apart.
+    """
+    return _received[0] if _received else None
+
+
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    _received.append(signum)
     for handled in HANDLED:  # the cleanup that follows must not be cut short by a repeat
         signal.signal(handled, _ignore)
     end_descendants()
@@ -107,7 +118,5 @@ def _running(pid: int, proc: Path = Path("/proc")) -> bool:
 
 def _send(pids: Iterable[int], signum: int) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(OSError):
             os.kill(pid, signum)
-        except OSError:
-            pass

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlstart.commands.output import echo_progress, echo_warning
+from mlstart.commands.output import echo_progress, echo_warning, no_input_means
 
 
 def down(
@@ -41,13 +41,22 @@ def down(
             typer.echo("  nothing to destroy")
         if yes:
             return True
-        typed = typer.prompt(f"Type the project name ({plan.project_name}) to confirm")
+        with no_input_means(
+            "no terminal to confirm on: pass --yes to decommission without typing the "
+            "project name; nothing was destroyed"
+        ):
+            typed = typer.prompt(f"Type the project name ({plan.project_name}) to confirm")
         return bool(typed.strip() == plan.project_name)
 
     def confirm_data(protected: list[StackResource]) -> bool:
         names = ", ".join(resource.name for resource in protected)
         typer.secho(f"--include-data also destroys the data in: {names}", fg="red", err=True)
-        return typer.confirm("Destroy the data too? This cannot be undone", default=False)
+        with no_input_means(
+            "no terminal to confirm on: destroying the data must be confirmed at a terminal "
+            "(--yes does not cover it); without --include-data the data is kept; nothing "
+            "was destroyed"
+        ):
+            return typer.confirm("Destroy the data too? This cannot be undone", default=False)
 
     echo_progress(f"Reading stack '{stack}'")
     result = decommission(

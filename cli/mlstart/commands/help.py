@@ -8,19 +8,20 @@ optional) and no type.
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 from typer.core import TyperArgument, TyperCommand
 
 
 class PlainArgument(TyperArgument):
     """A typer argument shown as ``NAME`` / ``[NAME]``, without its Python type."""
 
-    def get_usage_pieces(self, ctx: click.Context) -> list[str]:
+    def get_usage_pieces(self, ctx: Any) -> list[str]:
         """The argument's name, in brackets when it may be left out."""
         name = self.display_name_raw.upper()
         return [name if self.required else f"[{name}]"]
 
-    def display_type_rich(self, ctx: click.Context) -> str | None:
+    def display_type_rich(self, ctx: Any) -> str | None:
         """No type after the name in the argument list."""
         return None
 
@@ -33,9 +34,9 @@ class PlainArgument(TyperArgument):
 class PlainArgumentsCommand(TyperCommand):
     """A typer command whose arguments are :class:`PlainArgument` in its help."""
 
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+    def get_params(self, ctx: Any) -> list[Any]:
         """The command's parameters, its arguments shown plainly."""
-        params = super().get_params(ctx)
+        params: list[Any] = super().get_params(ctx)
         for param in params:
             if type(param) is TyperArgument:
                 param.__class__ = PlainArgument

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,12 @@ def new(
         ),
     ],
     defaults: Annotated[
-        bool, typer.Option("--defaults", help="Use the default answer to every question.")
+        bool,
+        typer.Option(
+            "--defaults",
+            help="Use the default answer to every question not answered by -d or -a "
+            "(needed without a terminal, unless answers are given).",
+        ),
     ] = False,
     data: Annotated[
         list[str] | None,
@@ -35,7 +41,11 @@ def new(
         bool, typer.Option("--git/--no-git", help="Create a git repository and first commit.")
     ] = True,
     lock: Annotated[
-        bool, typer.Option("--lock/--no-lock", help="Pin the environment with `uv lock`.")
+        bool,
+        typer.Option(
+            "--lock/--no-lock",
+            help="Pin the environment with `uv lock` (a failed lock fails `new`).",
+        ),
     ] = True,
 ) -> None:
     """Create a new reproducible ML project from the mlstart template."""
@@ -53,9 +63,14 @@ def new(
     )
     for warning in result.warnings:
         echo_warning(warning)
+    shown = shown_path(result.path)
+    typer.secho(f'Created "{result.answers["project_name"]}" in {shown}', fg="green", err=True)
+    typer.echo(f"Next: cd {shlex.quote(shown)} && make setup && make train && make test", err=True)
+
+
+def shown_path(path: Path) -> str:
+    """``./demo`` for a folder under the current one, else the absolute path."""
     try:
-        shown = result.path.relative_to(Path.cwd())
+        return f"./{path.relative_to(Path.cwd()).as_posix()}"
     except ValueError:
-        shown = result.path
-    typer.secho(f"Created {result.answers['project_name']} in {shown}", fg="green", err=True)
-    typer.echo(f"Next: cd {shown} && make setup && make train && make test", err=True)
+        return str(path)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
+
+from mlstart.errors import UsageError
 
 
 def echo_progress(message: str) -> None:
@@ -18,3 +23,18 @@ def echo_warning(message: str) -> None:
 def echo_error(message: str) -> None:
     """Show the one line that explains why the command failed."""
     typer.secho(f"error: {message}", fg="red", err=True)
+
+
+@contextmanager
+def no_input_means(message: str) -> Iterator[None]:
+    """Turn a prompt that hit the end of input (no terminal, empty pipe) into a usage error.
+
+    typer answers both Ctrl-C and end of input with ``Abort``; only the second becomes
+    :class:`UsageError` with ``message`` (which should say which option answers instead).
+    """
+    try:
+        yield
+    except typer.Abort as error:
+        if isinstance(error.__context__, EOFError):
+            raise UsageError(message) from error
+        raise

@@ -29,23 +29,54 @@ def parse_data_pairs(pairs: Iterable[str]) -> dict[str, str]:
     return result
 
 
+#: Answers files larger than this are refused unread (a real one is a few hundred bytes).
+MAX_ANSWERS_FILE_BYTES = 1_000_000
+
+
 def load_answers_file(path: Path) -> dict[str, Any]:
     """Read a YAML mapping of answers (copier's ``_``-prefixed keys are ignored).
 
+    At most :data:`MAX_ANSWERS_FILE_BYTES` are read: a larger file is refused without being
+    read whole.
+
     Raises:
-        UsageError: If the file is missing, unreadable or not a mapping.
+        UsageError: If the file is missing, unreadable, too large, not UTF-8 text, not valid
+            YAML or not a mapping.
     """
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_ANSWERS_FILE_BYTES + 1)
     except OSError as error:
         raise UsageError(f"cannot read answers file {path}: {error.strerror}") from error
+    if len(raw) > MAX_ANSWERS_FILE_BYTES:
+        raise UsageError(
+            f"answers file {path} is larger than {MAX_ANSWERS_FILE_BYTES // 1_000_000} MB; "
+            "an answers file holds a few lines of question: answer"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"answers file {path} is not UTF-8 text") from error
+    if "\x00" in text:
+        raise UsageError(f"answers file {path} is not a text file")
+    try:
+        content = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise UsageError(f"answers file {path} is not valid YAML: {error}") from error
+        raise UsageError(f"answers file {path} is not valid YAML: {yaml_problem(error)}") from error
     if content is None:
         return {}
     if not isinstance(content, dict):
         raise UsageError(f"answers file {path} must hold a mapping of question: answer")
     return {str(key): value for key, value in content.items() if not str(key).startswith("_")}
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """One line for a YAML error: what is wrong and where (PyYAML's message spans lines)."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return f"{error.problem or error.context or 'cannot be parsed'}{where}"
+    return " ".join(str(error).split())
 
 
 def check_known(answers: dict[str, Any], known: list[str] | None) -> None:

@@ -46,14 +46,15 @@ def run_checks(project: Path | str | None = None, *, stack: str = "dev") -> list
     """Run every check, essentials first.
 
     Args:
-        project: A generated project; when given (and it holds a Pulumi project), also
-            list the Azure roles its ``pulumi up`` needs and check them with ``az``.
+        project: A generated project; when given, check the uv its Makefile calls and (if
+            it holds a Pulumi project) list the Azure roles its ``pulumi up`` needs and check
+            them with ``az``.
         stack: The stack whose config the offline plan uses for the role check.
     """
     checks: list[Callable[[], Check]] = [
         check_python,
         check_git,
-        check_uv,
+        lambda: check_uv(project),
         check_pulumi_sdk,
         check_pulumi_cli,
         check_azure_login,
@@ -259,18 +260,95 @@ def check_git() -> Check:
     )
 
 
-def check_uv() -> Check:
-    """uv, which locks and syncs generated projects."""
+def check_uv(project: Path | str | None = None) -> Check:
+    """The uv a generated project's ``make`` calls (not the one inside mlstart's virtualenv).
+
+    In a generated project, ``make`` itself is asked which uv its Makefile resolves. Outside
+    one, the check says whether ``uv`` is on PATH, and what a new project's ``make`` will do.
+
+    Args:
+        project: A folder; when it (or a folder above it) is a generated project, its
+            Makefile is asked.
+    """
+    root = generated_project(project) if project is not None else None
+    if root is not None:
+        return _check_project_uv(root)
+    on_path = shutil.which("uv")
+    if on_path and (version := _version_of([on_path, "--version"])):
+        return Check("uv", True, essential=True, detail=f"{version} on PATH ({on_path})")
     from mlstart.core.tools import find_uv
     from mlstart.errors import ToolMissingError
 
     try:
-        uv = find_uv()
+        bundled = find_uv()
     except ToolMissingError:
-        uv = None
-    return _tool_check(
-        "uv", [uv, "--version"] if uv else None, essential=True, hint="pip install uv"
+        bundled = None
+    if bundled and (version := _version_of([bundled, "--version"])):
+        return Check(
+            "uv",
+            True,
+            essential=True,
+            detail=f"{version} at {bundled}, not on PATH: `mlstart new` records it in the "
+            "project's .mlstart-uv, which the project's `make` uses",
+        )
+    return Check(
+        "uv",
+        False,
+        essential=True,
+        detail="not found: `make setup` in a generated project would fail",
+        hint=UV_HINT,
     )
+
+
+#: How to install uv.
+UV_HINT = (
+    "pipx install uv (or pip install uv; https://docs.astral.sh/uv/getting-started/installation/)"
+)
+#: A target ``doctor`` adds to a project's Makefile with ``--eval`` to learn its uv.
+_PRINT_UV = "mlstart-doctor-uv: ; @echo $(UV)"
+
+
+def generated_project(folder: Path | str) -> Path | None:
+    """The generated project ``folder`` is in (it holds a Makefile and copier's answers)."""
+    start = Path(folder).expanduser().absolute()
+    for candidate in (start, *start.parents):
+        if (candidate / "Makefile").is_file() and (candidate / ".copier-answers.yml").is_file():
+            return candidate
+    return None
+
+
+def _check_project_uv(root: Path) -> Check:
+    """Ask the project's ``make`` which uv it calls, and check that uv runs."""
+    name = "uv (what `make` calls here)"
+    makefile = (root / "Makefile").read_text(encoding="utf-8", errors="replace")
+    if "$(UV)" not in makefile:  # made by an older mlstart: the recipes call `uv` from PATH
+        uv = shutil.which("uv")
+    else:
+        make = shutil.which("make")
+        if make is None:
+            return Check(name, False, essential=True, detail="make not found", hint="install make")
+        asked = _run([make, "-s", "--no-print-directory", "-C", str(root), "--eval", _PRINT_UV,
+                      "mlstart-doctor-uv"])  # fmt: skip
+        if asked is None or asked.returncode != 0:
+            return Check(
+                name,
+                False,
+                essential=True,
+                detail="none: uv is not on PATH and .mlstart-uv names no uv that runs, so "
+                "`make setup` fails",
+                hint=UV_HINT,
+            )
+        uv = asked.stdout.strip() or None
+    version = _version_of([uv, "--version"]) if uv else None
+    if version is None:
+        return Check(
+            name,
+            False,
+            essential=True,
+            detail=f"{uv} does not run" if uv else "not on PATH: `make setup` fails",
+            hint=UV_HINT,
+        )
+    return Check(name, True, essential=True, detail=f"{version} at {uv}")
 
 
 def check_pulumi_sdk() -> Check:

@@ -1,16 +1,18 @@
 """``mlstart down``: decommission a project's cloud resources safely.
 
 Order of work: show what will be destroyed and what is kept, get confirmation, write an
-archive record into the project (``decommission/<date>/``) and commit it, destroy, and list
-whatever is left. Resources created with ``protect=True`` (storage, key vault, registry,
-workspace: the data; the budget, which keeps watching what still bills) are kept, with
-everything they need, unless ``include_data`` is set and confirmed a second time. Once
-nothing is left, the stack's ``nameSuffix`` is rotated so the next ``mlstart up`` does not
-collide with names Azure keeps soft-deleted, and the summary says which and for how long.
+archive record into the project (``decommission/<date>/``), destroy, commit the record (a
+failed destroy removes it instead), and list whatever is left. Resources created with
+``protect=True`` (storage, key vault, registry, workspace: the data; the budget, which
+keeps watching what still bills) are kept, with everything they need, unless
+``include_data`` is set and confirmed a second time. Once nothing is left, the stack's
+``nameSuffix`` is rotated so the next ``mlstart up`` does not collide with names Azure
+keeps soft-deleted, and the summary says which and for how long.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
@@ -216,17 +218,13 @@ def decommission(
     if include_data and protected and not (confirm_data and confirm_data(protected)):
         raise DecommissionCancelled("decommission cancelled; nothing was destroyed")
 
-    result = DownResult(
-        archive=write_archive(root, infra, pulumi_stack, stack, plan, today),
-        archive_commit=None,
-        destroyed=0,
-        left=[],
-        stack_removed=False,
-    )
-    try:
-        result.archive_commit = commit_archive(root, result.archive, stack)
-    except MlstartError as error:
-        result.warnings.append(f"the archive record was written but not committed: {error}")
+    # The snapshot is taken before the destroy (the state is gone after it), but committed
+    # only once the destroy succeeded: history never holds a record of a decommission that
+    # did not happen. A failed destroy removes the snapshot; Pulumi's own history
+    # (`pulumi stack history`) keeps the failed attempt, and a rerun takes a new snapshot.
+    archive = write_archive(root, infra, pulumi_stack, stack, plan, today)
+    result = DownResult(archive=archive, archive_commit=None, destroyed=0, left=[],
+                        stack_removed=False)  # fmt: skip
 
     from pulumi import automation as auto
 
@@ -234,8 +232,20 @@ def decommission(
         if include_data and protected:
             _unprotect_all(pulumi, infra, stack)
         pulumi_stack.destroy(exclude_protected=not include_data, on_output=on_output)
-    except auto.CommandError as error:
-        raise MlstartError(f"pulumi destroy failed: {last_error_line(error)}") from error
+    except (auto.CommandError, MlstartError) as error:
+        discard_archive(archive)
+        reason = (
+            f"pulumi destroy failed: {last_error_line(error)}"
+            if isinstance(error, auto.CommandError)
+            else str(error)
+        )
+        raise MlstartError(
+            f"{reason}; no decommission record was kept "
+            "(see `pulumi stack history`; run `mlstart down` again once fixed)"
+        ) from error
+    except BaseException:
+        discard_archive(archive)
+        raise
 
     left = [r for r in stack_resources(pulumi_stack) if not r.is_provider]
     left_urns = {r.urn for r in left}
@@ -245,11 +255,12 @@ def decommission(
     result.soft_deleted = soft_deleted_notes(destroyed, today)
     if not left and destroyed:
         _rotate_suffix(pulumi_project, stack, result)
-    changed = _append_aftermath(result)
-    if result.new_name_suffix:
-        changed.append(pulumi_project.stack_file(stack))
-    if changed and result.archive_commit:
-        _commit_follow_up(root, changed, stack, result)
+    _append_aftermath(result)
+    also = [pulumi_project.stack_file(stack)] if result.new_name_suffix else []
+    try:
+        result.archive_commit = commit_archive(root, archive, stack, also=also)
+    except MlstartError as error:
+        result.warnings.append(f"the archive record was written but not committed: {error}")
     if remove_stack:
         if left:
             result.warnings.append(f"stack '{stack}' kept: {len(left)} resource(s) remain in it")
@@ -316,14 +327,10 @@ def _rotate_suffix(project: PulumiProject, stack: str, result: DownResult) -> No
     result.new_name_suffix = suffix
 
 
-def _append_aftermath(result: DownResult) -> list[Path]:
-    """Add what stays soft-deleted and the new suffix to the archive's summary.
-
-    Returns:
-        The files changed (the summary), for the follow-up commit.
-    """
+def _append_aftermath(result: DownResult) -> None:
+    """Add what stays soft-deleted and the new suffix to the archive's summary."""
     if not result.soft_deleted and not result.new_name_suffix:
-        return []
+        return
     lines = ["", "## After the destroy", ""]
     lines += [f"- {note}" for note in result.soft_deleted]
     if result.new_name_suffix:
@@ -333,23 +340,6 @@ def _append_aftermath(result: DownResult) -> list[Path]:
         )
     summary = result.archive / "README.md"
     summary.write_text(summary.read_text(encoding="utf-8") + "\n".join(lines) + "\n", "utf-8")
-    return [summary]
-
-
-def _commit_follow_up(root: Path, paths: list[Path], stack: str, result: DownResult) -> None:
-    """Commit the summary's aftermath and the rotated suffix; warn if that fails."""
-    relative = [path.relative_to(root).as_posix() for path in paths]
-    try:
-        git(root, "add", "--", *relative)
-        git(
-            root,
-            "-c", "commit.gpgsign=false",
-            "commit", "--quiet", "--no-verify",
-            "-m", f"Decommission aftermath for stack {stack}: soft-deleted names, new suffix",
-            "--", *relative,
-        )  # fmt: skip
-    except MlstartError as error:
-        result.warnings.append(f"the decommission aftermath was written but not committed: {error}")
 
 
 def _int(value: Any, default: int) -> int:
@@ -367,9 +357,70 @@ def write_archive(
     plan: DecommissionPlan,
     today: dt.date,
 ) -> Path:
-    """Write ``decommission/<date>/``: state, config, outputs, answers, metrics and a summary."""
-    archive = root / "decommission" / today.isoformat()
-    archive.mkdir(parents=True, exist_ok=True)
+    """Write ``decommission/<date>/``: state, config, outputs, answers, metrics and a summary.
+
+    A second decommission on the same day gets ``<date>-2`` (and so on): a record is never
+    overwritten.
+
+    Raises:
+        MlstartError: If the folder cannot be written (nothing is left half-written).
+    """
+    archive = _new_archive_folder(root / "decommission", today)
+    try:
+        _write_archive_files(archive, root, infra, pulumi_stack, stack, plan, today)
+    except OSError as error:
+        discard_archive(archive)
+        raise MlstartError(
+            f"cannot write the decommission record in {error.filename or archive}: "
+            f"{error.strerror}; nothing was destroyed"
+        ) from error
+    except BaseException:
+        discard_archive(archive)
+        raise
+    return archive
+
+
+def discard_archive(archive: Path) -> None:
+    """Remove an archive folder, and ``decommission/`` too if that leaves it empty."""
+    shutil.rmtree(archive, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        archive.parent.rmdir()
+
+
+def _new_archive_folder(parent: Path, today: dt.date) -> Path:
+    """Create and return the first of ``<date>``, ``<date>-2``, ... that does not exist yet."""
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MlstartError(
+            f"cannot create {parent} for the decommission record: {error.strerror}; "
+            "nothing was destroyed"
+        ) from error
+    for number in range(1, 1000):
+        folder = parent / (today.isoformat() + (f"-{number}" if number > 1 else ""))
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise MlstartError(
+                f"cannot create {folder} for the decommission record: {error.strerror}; "
+                "nothing was destroyed"
+            ) from error
+        return folder
+    raise MlstartError(f"too many decommission records for {today} in {parent}")
+
+
+def _write_archive_files(
+    archive: Path,
+    root: Path,
+    infra: Path,
+    pulumi_stack: Any,
+    stack: str,
+    plan: DecommissionPlan,
+    today: dt.date,
+) -> None:
+    """Write the record's files into ``archive``."""
     exported = pulumi_stack.export_stack()
     state = {"version": exported.version, "deployment": redact(exported.deployment)}
     _write_json(archive / f"stack-{stack}.json", state)
@@ -388,21 +439,26 @@ def write_archive(
         if source.is_file():
             shutil.copy2(source, archive / name)
     (archive / "README.md").write_text(_summary(plan, today), encoding="utf-8")
-    return archive
 
 
-def commit_archive(root: Path, archive: Path, stack: str) -> str | None:
-    """Commit only the archive folder; return the commit, or None outside a git repository."""
+def commit_archive(
+    root: Path, archive: Path, stack: str, *, also: list[Path] | None = None
+) -> str | None:
+    """Commit the archive folder (and ``also``, e.g. the stack file with its new suffix).
+
+    Returns:
+        The commit, or None outside a git repository.
+    """
     if not is_repository(root):
         return None
-    relative = archive.relative_to(root).as_posix()
-    git(root, "add", "--", relative)
+    relative = [path.relative_to(root).as_posix() for path in (archive, *(also or []))]
+    git(root, "add", "--", *relative)
     git(
         root,
         "-c", "commit.gpgsign=false",
         "commit", "--quiet", "--no-verify",
         "-m", f"Decommission record for stack {stack} ({archive.name})",
-        "--", relative,
+        "--", *relative,
     )  # fmt: skip
     return git(root, "rev-parse", "HEAD").strip()
 

@@ -2,7 +2,9 @@
 
 The project is rendered into a hidden temporary folder next to its destination, locked
 and committed there, and moved into place only when every step has succeeded. Any
-failure, or Ctrl-C, removes the temporary folder: nothing is left half-written.
+failure, Ctrl-C, SIGTERM or SIGHUP removes the temporary folder (and copier's, see
+:func:`mlstart.core.template.copier_errors`): nothing is left half-written. A failed
+``uv lock`` is a failure: a project is never handed over unlocked unless ``lock=False``.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,21 +30,30 @@ from mlstart.core.answers import (
     resolve_ssh_public_key,
 )
 from mlstart.core.git import git_initial_commit
+from mlstart.core.scratch import scratch_folder
 from mlstart.core.template import (
     TemplateSource,
     copier_errors,
+    dependency_names,
     locate_template,
     question_names,
     question_types,
 )
-from mlstart.core.tools import uv_lock
+from mlstart.core.tools import record_uv, uv_lock
 from mlstart.errors import (
     DestinationError,
     InvalidAnswerError,
     MlstartError,
     ToolMissingError,
+    UsageError,
 )
-from mlstart.naming import check_package, check_slug, package_from_slug, slugify
+from mlstart.naming import (
+    check_not_dependency,
+    check_package,
+    check_slug,
+    package_from_slug,
+    slugify,
+)
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -88,7 +99,8 @@ def new_project(
             override ``answers_file`` and are never asked.
         answers_file: A YAML file of answers.
         defaults: Accept the default of every question not answered; without it, questions
-            are asked when standard input is a terminal.
+            are asked when standard input is a terminal. With no terminal, some answers
+            (``data`` or ``answers_file``) or ``defaults`` must be given.
         git: Create a git repository with an initial commit.
         lock: Run ``uv lock`` to pin the environment.
         progress: Called with a short message before each long step.
@@ -97,9 +109,17 @@ def new_project(
         The project's location, answers and what the optional steps did.
 
     Raises:
-        MlstartError: On invalid answers, an existing destination, or a failed step.
+        UsageError: With no terminal, no answers and no ``defaults``.
+        MlstartError: On invalid answers, an unusable destination, or a failed step
+            (``uv lock`` included).
     """
     report = progress or (lambda _message: None)
+    interactive = not defaults and sys.stdin.isatty()
+    if not defaults and not interactive and not data and answers_file is None:
+        raise UsageError(
+            "no terminal to ask the template's questions on: pass --defaults to accept every "
+            "default, -d KEY=VALUE to answer one, or --answers-file FILE"
+        )
     answers = _collect_answers(name, data, answers_file)
     source = locate_template()
     check_known(answers, question_names(source))
@@ -107,55 +127,86 @@ def new_project(
 
     slug = str(answers.get("project_slug") or slugify(name))
     check_slug(slug)
+    check_not_dependency(slug, dependency_names(source))
     check_package(str(answers.get("package_name") or package_from_slug(slug)))
 
     parent = Path(output_dir).expanduser().absolute()
     destination = parent / slug
     _check_destination(destination)
-    created_parents = _make_parents(parent)
-
-    interactive = not defaults and sys.stdin.isatty()
-    staging = Path(tempfile.mkdtemp(prefix=f".{slug}.mlstart-", dir=parent))
+    created_parent = _topmost_missing(parent)
     try:
-        report(f"Rendering the template into {destination}")
-        final_answers = _render(source, staging, answers, interactive=interactive)
-        result = NewProjectResult(path=destination, answers=final_answers)
-        if final_answers.get("gpu_workstation") and not final_answers.get("ssh_public_key"):
-            result.warnings.append(
-                "no SSH public key found for the workstation: before `mlstart plan`, run "
-                'in infra/: pulumi config set sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"'
-            )
-        if lock:
-            report("Locking dependencies with uv (pyproject.toml -> uv.lock)")
-            try:
-                uv_lock(staging)
-                result.locked = True
-            except MlstartError as error:
-                result.warnings.append(
-                    f"uv lock failed ({error}); the project will lock on its first `uv sync`"
-                )
-        if git:
-            report("Creating the git repository and the initial commit")
-            try:
-                result.commit = git_initial_commit(
-                    staging,
-                    author_name=str(final_answers["author_name"]),
-                    author_email=str(final_answers["author_email"]),
-                    message=f"Initial commit from mlstart {__version__}",
-                )
-            except ToolMissingError as error:
-                result.warnings.append(f"{error}: the project was created without git history")
-        _check_destination(destination)
-        if destination.is_dir():
-            destination.rmdir()
-        staging.chmod(_default_directory_mode())
-        os.replace(staging, destination)
+        _make_parents(parent)
+        with _staging_folder(parent, slug) as staging:
+            result = _build(source, staging, destination, answers, interactive, git, lock, report)
+            _check_destination(destination)
+            if destination.is_dir():
+                destination.rmdir()
+            staging.chmod(_default_directory_mode())
+            os.replace(staging, destination)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        for folder in created_parents:
-            shutil.rmtree(folder, ignore_errors=True)
+        if created_parent is not None:
+            shutil.rmtree(created_parent, ignore_errors=True)
         raise
     return result
+
+
+def _build(
+    source: TemplateSource,
+    staging: Path,
+    destination: Path,
+    answers: dict[str, Any],
+    interactive: bool,
+    git: bool,
+    lock: bool,
+    report: Progress,
+) -> NewProjectResult:
+    """Render, record the uv to use, lock and commit in ``staging``."""
+    report(f"Rendering the template into {destination}")
+    final_answers = _render(source, staging, answers, interactive=interactive)
+    result = NewProjectResult(path=destination, answers=final_answers)
+    if final_answers.get("gpu_workstation") and not final_answers.get("ssh_public_key"):
+        result.warnings.append(
+            "no SSH public key found for the workstation: before `mlstart plan`, run "
+            'in infra/: pulumi config set sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"'
+        )
+    if not record_uv(staging):
+        result.warnings.append("uv was not found: install it (pipx install uv) before `make setup`")
+    if lock:
+        report("Locking dependencies with uv (pyproject.toml -> uv.lock)")
+        try:
+            uv_lock(staging)
+        except MlstartError as error:
+            raise type(error)(
+                f"uv lock failed: {error}; nothing was created (--no-lock creates the project "
+                "without uv.lock)"
+            ) from error
+        result.locked = True
+    if git:
+        report("Creating the git repository and the initial commit")
+        try:
+            result.commit = git_initial_commit(
+                staging,
+                author_name=str(final_answers["author_name"]),
+                author_email=str(final_answers["author_email"]),
+                message=f"Initial commit from mlstart {__version__}",
+            )
+        except ToolMissingError as error:
+            result.warnings.append(f"{error}: the project was created without git history")
+    return result
+
+
+@contextmanager
+def _staging_folder(parent: Path, slug: str) -> Iterator[Path]:
+    """The hidden folder the project is built in, next to its destination; removed on failure."""
+    try:
+        with scratch_folder(parent, f".{slug}.mlstart-") as staging:
+            yield staging
+    except OSError as error:
+        if error.filename is not None and Path(error.filename).parent == parent:
+            raise DestinationError(
+                f"cannot create the project in {parent}: {error.strerror}"
+            ) from error
+        raise
 
 
 def _collect_answers(
@@ -187,16 +238,22 @@ def _check_destination(destination: Path) -> None:
         )
 
 
-def _make_parents(parent: Path) -> list[Path]:
-    """Create ``parent`` and its missing ancestors; return the topmost one created, if any."""
+def _topmost_missing(parent: Path) -> Path | None:
+    """The topmost of ``parent`` and its ancestors that does not exist yet, if any."""
     missing = [folder for folder in (parent, *parent.parents) if not folder.exists()]
+    return missing[-1] if missing else None
+
+
+def _make_parents(parent: Path) -> None:
+    """Create ``parent`` and its missing ancestors, and check it can be written."""
+    if parent.exists() and not parent.is_dir():
+        raise DestinationError(f"{parent} is not a folder; give --output-dir a folder")
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DestinationError(f"cannot create {parent}: {error.strerror}") from error
     if not os.access(parent, os.W_OK):
         raise DestinationError(f"{parent} is not writable")
-    return missing[-1:]
 
 
 def _render(

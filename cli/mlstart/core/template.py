@@ -14,6 +14,7 @@ template's public repository, at the release tag of the mlstart version that ren
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ import yaml
 from mlstart import __version__
 from mlstart.core.scratch import scratch_folder
 from mlstart.errors import InvalidAnswerError, TemplateError
+from mlstart.naming import normalize_distribution
 from mlstart.signals import Interrupted
 
 #: Where the template's tagged history is published.
@@ -111,6 +113,31 @@ def question_types(source: TemplateSource) -> dict[str, str]:
         for name, spec in config.items()
         if not name.startswith("_") and isinstance(spec, dict)
     }
+
+
+#: A dependency on its own line of the template's pyproject.toml: ``"scikit-learn>=1.5",``.
+_DEPENDENCY_LINE = re.compile(r'^\s*"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*[<>=!~;",]')
+
+
+def dependency_names(source: TemplateSource) -> frozenset[str]:
+    """The generated project's dependencies (every group, every choice), PEP 503-normalized.
+
+    Read from the template's ``pyproject.toml.jinja``; empty when the source is not a local
+    folder. A project named like one of them cannot be locked: it would depend on itself.
+    """
+    if source.copier_yml is None:
+        return frozenset()
+    config: dict[str, Any] = yaml.safe_load(source.copier_yml.read_text(encoding="utf-8"))
+    folder = Path(source.src_path) / str(config.get("_subdirectory") or ".")
+    try:
+        text = (folder / "pyproject.toml.jinja").read_text(encoding="utf-8")
+    except OSError:
+        return frozenset()
+    return frozenset(
+        normalize_distribution(match.group(1))
+        for line in text.splitlines()
+        if (match := _DEPENDENCY_LINE.match(line))
+    )
 
 
 @contextmanager

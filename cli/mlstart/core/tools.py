@@ -10,6 +10,9 @@ from pathlib import Path
 from mlstart.errors import MlstartError, ToolMissingError
 
 LOCK_TIMEOUT_S = 600
+#: The git-ignored file in a generated project that holds the uv ``mlstart new`` used; the
+#: project's Makefile falls back to it when ``uv`` is not on PATH.
+UV_RECORD = ".mlstart-uv"
 
 
 def find_uv() -> str:
@@ -26,6 +29,24 @@ def find_uv() -> str:
         return str(find_uv_bin())
     except (ImportError, FileNotFoundError) as error:
         raise ToolMissingError("uv is not installed (pip install uv)") from error
+
+
+def record_uv(project: Path) -> bool:
+    """Write the absolute path of the uv mlstart uses to ``project``/:data:`UV_RECORD`.
+
+    mlstart installed with pip into a virtualenv has uv only in that virtualenv's ``bin``:
+    a new shell without the virtualenv activated has no ``uv`` on PATH. The generated
+    Makefile reads this file when ``uv`` is not on PATH.
+
+    Returns:
+        Whether a uv was found and recorded.
+    """
+    try:
+        uv = os.path.abspath(find_uv())
+    except ToolMissingError:
+        return False
+    (project / UV_RECORD).write_text(uv + "\n", encoding="utf-8")
+    return True
 
 
 def uv_lock(project: Path) -> None:

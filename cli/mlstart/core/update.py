@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from mlstart import __version__
+from mlstart.core.answers import yaml_problem
 from mlstart.core.git import dirty_paths, is_repository
 from mlstart.core.template import TEMPLATE_REF_ENV_VAR, TEMPLATE_REPOSITORY, copier_errors
 from mlstart.errors import UsageError
@@ -102,12 +103,25 @@ def _default_ref(answers: dict[str, Any]) -> str | None:
 
 
 def _recorded(answers_path: Path) -> dict[str, Any]:
+    """The answers file's content, checked enough for copier to update from it.
+
+    Raises:
+        UsageError: If it is not a YAML mapping or does not say where the template lives.
+    """
     try:
         content = yaml.safe_load(answers_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{answers_path} is not UTF-8 text") from error
     except yaml.YAMLError as error:
-        raise UsageError(f"{answers_path} is not valid YAML: {error}") from error
+        raise UsageError(f"{answers_path} is not valid YAML: {yaml_problem(error)}") from error
     if not isinstance(content, dict):
         raise UsageError(f"{answers_path} does not hold copier answers")
+    source = content.get("_src_path")
+    if not isinstance(source, str) or not source.strip():
+        raise UsageError(
+            f"{answers_path} does not say where its template lives (_src_path): set it to "
+            f"the template's git URL (mlstart's is {TEMPLATE_REPOSITORY}) and commit"
+        )
     return content
 
 

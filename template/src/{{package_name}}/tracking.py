@@ -80,6 +80,22 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def model_environment(record: dict[str, Any]) -> dict[str, Any]:
+    """The environment a registered model needs, as MLflow's conda.yaml: Python and pins.
+
+    The pins are the training record's package versions, and skops (the model's format).
+    """
+    from importlib import metadata
+
+    requirements = [f"{name}=={version}" for name, version in record["packages"].items()]
+    requirements.append(f"skops=={metadata.version('skops')}")
+    return {
+        "name": "mlflow-env",
+        "channels": ["conda-forge"],
+        "dependencies": [f"python={record['python_version']}", "pip", {"pip": requirements}],
+    }
+
+
 def log_training(
     paths: Paths, record: dict[str, Any], model: Pipeline, example: pd.DataFrame
 ) -> TrackedRun:
@@ -99,7 +115,9 @@ def log_training(
 
     from .model import predict
 
-    requirements = [f"{name}=={version}" for name, version in record["packages"].items()]
+    # The environment is given to MLflow whole: left to itself, MLflow looks for pip (which a
+    # uv environment does not hold) and warns "Failed to resolve installed pip version".
+    conda_env = model_environment(record)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with mlflow.start_run() as run:
@@ -119,7 +137,7 @@ def log_training(
                 signature=signature,
                 input_example=example,
                 registered_model_name=MODEL_NAME,
-                pip_requirements=requirements,
+                conda_env=conda_env,
                 # MLflow stores sklearn models with skops (no arbitrary pickle); the
                 # pipeline's encoder keeps numpy dtypes, which skops must be told to trust.
                 skops_trusted_types=["numpy.dtype"],

@@ -3,7 +3,9 @@
 A request is a JSON object ``{"records": [{feature: value, ...}, ...]}``. Every record is
 checked against the input part of the schema that training wrote next to the model
 (models/schema.json): types, allowed values, ranges, missing and unexpected fields. All
-problems are reported at once, in FastAPI's error format, so clients see one kind of 422.
+problems are reported at once (up to :data:`MAX_ERRORS`), in FastAPI's error format, so
+clients see one kind of 422. Messages quote at most a short prefix of a bad value or field
+name: a 50 MB string is answered with its first characters and its length, never echoed.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from ..tracking import champion
 
 #: The most records one request may hold.
 MAX_BATCH_SIZE = 1000
+#: The largest request body accepted, in bytes (1 MiB: about 5,000 records of this schema).
+MAX_BODY_BYTES = 1024 * 1024
+#: The most problems one error response lists; the rest are counted in a final entry.
+MAX_ERRORS = 100
+#: The most characters of a bad value or field name an error message quotes.
+QUOTE_CHARS = 40
 #: Set at image build time (``--build-arg GIT_COMMIT=...``); else asked from git.
 GIT_COMMIT_ENV_VAR = "GIT_COMMIT"
 
@@ -38,6 +46,12 @@ class InvalidRequestError(ValueError):
     """
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
+        if len(errors) > MAX_ERRORS:
+            more = len(errors) - MAX_ERRORS
+            errors = [
+                *errors[:MAX_ERRORS],
+                _error([], f"{more} more problems not listed", "too_many_errors"),
+            ]
         self.errors = errors
         super().__init__("; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in errors))
 
@@ -49,8 +63,16 @@ def _where(loc: list[str | int]) -> str:
     return text
 
 
+def clip(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text``, or its first ``limit`` characters and its length when it is longer."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _error(loc: list[str | int], msg: str, kind: str) -> dict[str, Any]:
-    return {"loc": ["body", *loc], "msg": msg, "type": kind}
+    where = [part if isinstance(part, int) else clip(part) for part in loc]
+    return {"loc": ["body", *where], "msg": msg, "type": kind}
 
 
 def _describe(value: Any) -> str:
@@ -59,10 +81,17 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"string {json.dumps(value)}"
+        if len(value) <= QUOTE_CHARS:
+            return f"string {json.dumps(value)}"
+        return f"string {json.dumps(value[:QUOTE_CHARS])}... ({len(value)} characters)"
     if isinstance(value, list | dict):
         return "array" if isinstance(value, list) else "object"
-    return repr(value)
+    return _number(value) if isinstance(value, int | float) else clip(type(value).__name__)
+
+
+def _number(value: float) -> str:
+    # Python parses integers of up to 4,300 digits from JSON: quote only a prefix.
+    return clip(repr(value)) if isinstance(value, float) else clip(str(value))
 
 
 def _check_value(value: Any, spec: dict[str, Any], loc: list[str | int]) -> dict[str, Any] | None:
@@ -70,16 +99,35 @@ def _check_value(value: Any, spec: dict[str, Any], loc: list[str | int]) -> dict
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if not is_number:
         return _error(loc, f"expected {expected}, got {_describe(value)}", "type_error")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return _error(loc, f"expected a finite number, got {value}", "value_error")
-    if expected == "integer" and not float(value).is_integer():
-        return _error(loc, f"expected integer, got {value}", "type_error")
+    if expected == "integer" and isinstance(value, float) and not value.is_integer():
+        return _error(loc, f"expected integer, got {_number(value)}", "type_error")
     if "enum" in spec and value not in spec["enum"]:
-        return _error(loc, f"must be one of {spec['enum']}, got {value}", "enum")
+        return _error(loc, f"must be one of {spec['enum']}, got {_number(value)}", "enum")
     low, high = spec.get("minimum"), spec.get("maximum")
     if (low is not None and value < low) or (high is not None and value > high):
-        return _error(loc, f"must be between {low} and {high}, got {value}", "range")
+        return _error(loc, f"must be between {low} and {high}, got {_number(value)}", "range")
     return None
+
+
+def decode_json(body: str | bytes) -> Any:
+    """Decode a request body as JSON.
+
+    Raises:
+        InvalidRequestError: If the body is not JSON (one ``json_invalid`` error).
+    """
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as error:
+        problem = f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    except UnicodeDecodeError:
+        problem = "invalid JSON: the body is not UTF-8 text"
+    except RecursionError:
+        problem = "invalid JSON: nested too deeply"
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        problem = f"invalid JSON: {clip(str(error), 80)}"
+    raise InvalidRequestError([{"loc": ["body"], "msg": problem, "type": "json_invalid"}])
 
 
 def parse_records(payload: Any, schema: dict[str, Any]) -> pd.DataFrame:
