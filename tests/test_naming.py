@@ -48,7 +48,7 @@ def test_check_slug_rejects_empty() -> None:
 
 def test_copier_yml_knows_every_stdlib_module_of_this_python() -> None:
     config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
-    listed = set(config["stdlib_modules"]["default"])
+    listed = set(config["stdlib_modules"]["default"].split())
     assert listed >= STDLIB_MODULES, sorted(STDLIB_MODULES - listed)
     assert sys.version_info >= (3, 11)
 
@@ -58,4 +58,4 @@ def test_copier_yml_knows_every_keyword() -> None:
 
     config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
     lower_keywords = {word for word in keyword.kwlist if word.islower()}
-    assert set(config["python_keywords"]["default"]) == lower_keywords
+    assert set(config["python_keywords"]["default"].split()) == lower_keywords

@@ -13,6 +13,7 @@ template's public repository, at the release tag of the mlstart version that ren
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -91,11 +92,27 @@ def _released(folder: Path) -> TemplateSource:
     )
 
 
+#: libyaml's loader when PyYAML has it (parsing copier.yml in pure Python takes ~0.1 s).
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    config: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    return config
+
+
+def copier_config(path: Path) -> dict[str, Any]:
+    """The parsed copier.yml at ``path`` (shared: do not change it), read once per process."""
+    stat = path.stat()
+    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+
+
 def question_names(source: TemplateSource) -> list[str] | None:
     """List the questions the template asks (None when the source is not a local folder)."""
     if source.copier_yml is None:
         return None
-    config: dict[str, Any] = yaml.safe_load(source.copier_yml.read_text(encoding="utf-8"))
+    config = copier_config(source.copier_yml)
     return [
         name
         for name, spec in config.items()
@@ -107,7 +124,7 @@ def question_types(source: TemplateSource) -> dict[str, str]:
     """Each question's copier type (``str`` when copier.yml gives none); empty if not local."""
     if source.copier_yml is None:
         return {}
-    config: dict[str, Any] = yaml.safe_load(source.copier_yml.read_text(encoding="utf-8"))
+    config = copier_config(source.copier_yml)
     return {
         name: str(spec.get("type", "str"))
         for name, spec in config.items()
@@ -127,7 +144,7 @@ def dependency_names(source: TemplateSource) -> frozenset[str]:
     """
     if source.copier_yml is None:
         return frozenset()
-    config: dict[str, Any] = yaml.safe_load(source.copier_yml.read_text(encoding="utf-8"))
+    config = copier_config(source.copier_yml)
     folder = Path(source.src_path) / str(config.get("_subdirectory") or ".")
     try:
         text = (folder / "pyproject.toml.jinja").read_text(encoding="utf-8")

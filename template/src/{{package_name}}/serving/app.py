@@ -41,6 +41,7 @@ from .service import (
     clip,
     decode_json,
     served_commit,
+    too_large_error,
 )
 
 
@@ -56,16 +57,11 @@ def error_response(
     return JSONResponse({"detail": errors}, status_code=status_code, headers=headers)
 
 
-def _too_large() -> list[dict[str, Any]]:
-    message = f"the request body is over {MAX_BODY_BYTES} bytes; send at most {MAX_BATCH_SIZE} records"
-    return [problem(["body"], message, "too_large")]
-
-
 class BodyTooLargeError(StarletteHTTPException):
     """The body streamed in is larger than the limit (answered 413)."""
 
     def __init__(self) -> None:
-        super().__init__(status_code=413, detail=_too_large())
+        super().__init__(status_code=413, detail=[too_large_error()])
 
 
 class BodySizeLimit:
@@ -85,7 +81,7 @@ class BodySizeLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and (len(declared) > 18 or int(declared) > self.max_bytes):
-            await error_response(413, _too_large())(scope, receive, send)
+            await error_response(413, [too_large_error()])(scope, receive, send)
             return
         received = 0
 

@@ -111,6 +111,12 @@ def _check_value(value: Any, spec: dict[str, Any], loc: list[str | int]) -> dict
     return None
 
 
+def too_large_error() -> dict[str, Any]:
+    """The error for a body over :data:`MAX_BODY_BYTES` (answered 413)."""
+    message = f"the request body is over {MAX_BODY_BYTES} bytes; send at most {MAX_BATCH_SIZE}"
+    return {"loc": ["body"], "msg": f"{message} records per request", "type": "too_large"}
+
+
 def decode_json(body: str | bytes) -> Any:
     """Decode a request body as JSON.
 
