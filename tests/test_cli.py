@@ -164,10 +164,8 @@ def test_bad_input_is_one_line_and_writes_nothing(
     exit_code, err = run_main(["new", *args, "--defaults", "--no-lock", *where], capsys)
     assert exit_code == code
     lines = err.strip().splitlines()
-    errors = [line for line in lines if line.startswith("error: ")]
-    assert errors == [lines[-1]], err
-    assert message in errors[0]
-    assert all(line.startswith("• ") for line in lines[:-1]), err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err  # no terminal: no progress
+    assert message in lines[0]
     assert "Traceback" not in err
     assert list(out.iterdir()) == []
 
@@ -397,15 +395,17 @@ def test_makefile_finds_uv_off_path(generate: Callable[..., Path], tmp_path: Pat
 
     dry = make("setup", "train")
     assert dry.returncode == 0, dry.stderr
-    assert dry.stdout.splitlines()[0] == f"{recorded} sync"
+    assert dry.stdout.splitlines()[0].startswith(f"{recorded} sync")
     assert f"{recorded} run python -m off_path train" in dry.stdout
     assert "\tuv " not in (project / "Makefile").read_text()
 
     on_path = tmp_path / "bin"
     on_path.mkdir()
     (on_path / "uv").symlink_to(recorded)
-    assert make("setup", PATH=f"{on_path}:/usr/bin:/bin").stdout == f"{on_path / 'uv'} sync\n"
-    assert make("setup", UV="/opt/uv").stdout == "/opt/uv sync\n"
+    assert make("setup", PATH=f"{on_path}:/usr/bin:/bin").stdout.startswith(
+        f"{on_path / 'uv'} sync"
+    )
+    assert make("setup", UV="/opt/uv").stdout.startswith("/opt/uv sync")
 
     (project / ".mlstart-uv").write_text("/nonexistent/uv\n")
     missing = make("setup")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,8 +12,13 @@ from mlstart.errors import UsageError
 
 
 def echo_progress(message: str) -> None:
-    """Show that a long step has started."""
-    typer.secho(f"• {message}…", fg="cyan", err=True)
+    """Show that a long step has started, to a person at a terminal.
+
+    Without a terminal (scripts, CI, pipes) progress stays quiet, so a failure is exactly
+    one ``error:`` line on stderr and a success only what the command reports.
+    """
+    if sys.stderr.isatty():
+        typer.secho(f"• {message}…", fg="cyan", err=True)
 
 
 def echo_warning(message: str) -> None:
