@@ -107,9 +107,9 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    import mlstart
+    import mlstart as package
 
-    compileall.compile_dir(Path(mlstart.__file__).parent, quiet=1)
+    compileall.compile_dir(Path(package.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         template = root / "template-src"
@@ -185,9 +185,8 @@ def main() -> None:
         line += f"{spread([s.cpu for s in variant.samples])}"
         baseline = baselines.get(variant.name)
         if baseline is not None:
-            ratios = [
-                mine.cpu / theirs.cpu for mine, theirs in zip(variant.samples, baseline.samples)
-            ]
+            pairs = zip(variant.samples, baseline.samples, strict=True)
+            ratios = [mine.cpu / theirs.cpu for mine, theirs in pairs]
             line += f"   {statistics.median(ratios):.2f}x {baseline.name}"
             if variant.name == "mlstart new --no-git":
                 line += " (target <= 1.00x)"

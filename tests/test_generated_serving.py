@@ -29,29 +29,47 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def http(method: str, url: str, body: Any = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"}
+#: How long the server may take to answer /health: generous, since a loaded machine can be
+#: slow to import; the wait ends as soon as the server answers or exits.
+READY_WITHIN_S = 600.0
+
+
+def http(
+    method: str, url: str, body: Any = None, *, raw: bytes | None = None, content_type: str = ""
+) -> tuple[int, Any]:
+    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": content_type or "application/json"}
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
 
 
-def wait_for(url: str, server: subprocess.Popen[bytes], seconds: float = 60) -> tuple[int, Any]:
-    deadline = time.monotonic() + seconds
+def wait_for(url: str, server: subprocess.Popen[bytes], log: Path) -> tuple[int, Any]:
+    """Poll ``url`` until the server answers; fail as soon as it exits."""
+    give_up = time.monotonic() + READY_WITHIN_S
     while True:
         try:
             return http("GET", url)
         except OSError:
             if server.poll() is not None:
-                output = server.stdout.read().decode() if server.stdout else ""
+                output = log.read_text(encoding="utf-8", errors="replace")
                 pytest.fail(f"the server exited {server.returncode}:\n{output}")
-            if time.monotonic() > deadline:
-                raise
+            if time.monotonic() > give_up:
+                pytest.fail(f"the server did not answer {url} within {READY_WITHIN_S:.0f} s")
             time.sleep(0.25)
+
+
+def assert_error_shape(body: Any) -> list[dict[str, Any]]:
+    """Every error answer: ``{"detail": [{"loc", "msg", "type"}, ...]}`` and nothing else."""
+    assert set(body) == {"detail"}, body
+    assert body["detail"] and isinstance(body["detail"], list), body
+    for error in body["detail"]:
+        assert set(error) == {"loc", "msg", "type"}, error
+    errors: list[dict[str, Any]] = body["detail"]
+    return errors
 
 
 def test_generated_project_serves_predictions_over_http(
@@ -72,19 +90,21 @@ def test_generated_project_serves_predictions_over_http(
     assert (root / "models" / "model.joblib").is_file()
 
     port = free_port()
-    server = subprocess.Popen(
-        [
-            uv, "run", "--frozen", "uvicorn", f"{package}.serving.app:app",
-            "--host", "127.0.0.1", "--port", str(port),
-        ],
-        cwd=project,
-        env={**os.environ, **env, "GIT_COMMIT": synced_project.commit or ""},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    log = tmp_path / "uvicorn.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [
+                uv, "run", "--frozen", "uvicorn", f"{package}.serving.app:app",
+                "--host", "127.0.0.1", "--port", str(port),
+            ],
+            cwd=project,
+            env={**os.environ, **env, "GIT_COMMIT": synced_project.commit or ""},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        status, health = wait_for(f"{base}/health", server)
+        status, health = wait_for(f"{base}/health", server, log)
         assert status == 200
         assert health["model_loaded"] is True
         assert len(health["model_sha256"]) == 64
@@ -92,6 +112,7 @@ def test_generated_project_serves_predictions_over_http(
 
         status, schema = http("GET", f"{base}/schema")
         assert status == 200
+        assert schema["limits"] == {"max_records": 1000, "max_body_bytes": 1024 * 1024}
         features = schema["input"]["required"]
         record = {
             name: schema["input"]["properties"][name].get("enum", [None])[0] for name in features
@@ -114,7 +135,28 @@ def test_generated_project_serves_predictions_over_http(
         for case, body in cases.items():
             status, rejected = http("POST", f"{base}/predict", body)
             assert status == 422, case
-            assert rejected["detail"] and all("msg" in error for error in rejected["detail"]), case
+            assert_error_shape(rejected)
+
+        # A huge value is quoted by a prefix, never echoed back whole.
+        status, rejected = http(
+            "POST", f"{base}/predict", {"records": [{**record, "bmi": "x" * 500_000}]}
+        )
+        assert status == 422
+        assert "(500000 characters)" in assert_error_shape(rejected)[0]["msg"]
+        assert len(json.dumps(rejected)) < 2000
+
+        # Every 4xx has the project's one error shape: no FastAPI default, no bytes repr.
+        errors = {
+            "malformed JSON": (422, "POST", "/predict", b'{"records": [', "application/json"),
+            "text/plain": (415, "POST", "/predict", b'{"records": []}', "text/plain"),
+            "over 1 MiB": (413, "POST", "/predict", b" " * (1024 * 1024 + 1), "application/json"),
+            "no such endpoint": (404, "GET", "/nowhere", None, ""),
+            "wrong method": (405, "PUT", "/health", b"{}", "application/json"),
+        }
+        for case, (expected, method, path, raw, content_type) in errors.items():
+            status, rejected = http(method, f"{base}{path}", raw=raw, content_type=content_type)
+            assert status == expected, case
+            assert "b'" not in json.dumps(assert_error_shape(rejected)), case
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=60)

@@ -112,7 +112,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     if error.status_code == 404:
         errors = [problem(["path"], f"no endpoint at {path}; see /docs", "not_found")]
     elif error.status_code == 405:
-        allowed = (headers or {}).get("allow", "")
+        allowed = next((v for k, v in (headers or {}).items() if k.lower() == "allow"), "")
         message = f"{request.method} is not allowed on {path}; use {allowed or 'another method'}"
         errors = [problem(["method"], message, "method_not_allowed")]
     else:
