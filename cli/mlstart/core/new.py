@@ -38,6 +38,7 @@ from mlstart.core.template import (
     locate_template,
     question_names,
     question_types,
+    without_git_index_sync,
 )
 from mlstart.core.tools import record_uv, uv_lock
 from mlstart.errors import (
@@ -261,7 +262,7 @@ def _render(
 ) -> dict[str, Any]:
     from copier import run_copy
 
-    with copier_errors("cannot render the template"):
+    with copier_errors("cannot render the template"), without_git_index_sync():
         run_copy(
             source.src_path,
             staging,

@@ -158,6 +158,29 @@ def dependency_names(source: TemplateSource) -> frozenset[str]:
 
 
 @contextmanager
+def without_git_index_sync() -> Iterator[None]:
+    """Skip copier's per-file git index check while it renders a new project.
+
+    After writing each file copier runs ``git config`` (and ``git ls-files``) in the
+    destination, to carry a tracked file's executable bit into the git index. mlstart renders
+    into a fresh staging folder whose files no index tracks yet, so every one of those ``git``
+    processes (one per file) finds nothing to do; mlstart's own initial commit records the
+    modes. Updates (``run_update``) keep the check: there the files are tracked.
+    """
+    import copier._main as copier_main
+
+    original = getattr(copier_main, "is_git_available", None)
+    if original is None:  # another copier layout: render as copier does
+        yield
+        return
+    copier_main.is_git_available = lambda: False  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        copier_main.is_git_available = original  # type: ignore[attr-defined]
+
+
+@contextmanager
 def copier_errors(action: str) -> Iterator[None]:
     """Run copier quietly and turn its failures into one-line mlstart errors.
 
