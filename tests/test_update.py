@@ -49,8 +49,12 @@ def release_new_template(repo: Path) -> None:
     (repo / "template" / "CONTRIBUTING.md").write_text("# Contributing\n\nOpen a pull request.\n")
     makefile = repo / "template" / "Makefile.jinja"
     text = makefile.read_text()
-    assert "$(UV) sync\n" in text
-    makefile.write_text(text.replace("$(UV) sync\n", "$(UV) sync --frozen\n", 1))
+    assert "$(UV) sync --compile-bytecode\n" in text
+    makefile.write_text(
+        text.replace(
+            "$(UV) sync --compile-bytecode\n", "$(UV) sync --compile-bytecode --frozen\n", 1
+        )
+    )
     commit_all(repo, "template v0.0.2", tag="v0.0.2")
 
 
@@ -68,7 +72,7 @@ def test_update_keeps_edits_and_brings_new_files(template_repo: Path, old_projec
     assert result.new_version == "v0.0.2"
     assert result.conflicts == []
     assert (old_project / "CONTRIBUTING.md").is_file()
-    assert "$(UV) sync --frozen" in (old_project / "Makefile").read_text()
+    assert "$(UV) sync --compile-bytecode --frozen" in (old_project / "Makefile").read_text()
     assert "We retrain monthly." in readme.read_text()
     assert "seed: 7" in params.read_text()
     assert {"CONTRIBUTING.md", "Makefile", ".copier-answers.yml"} <= set(result.changed)
@@ -77,7 +81,9 @@ def test_update_keeps_edits_and_brings_new_files(template_repo: Path, old_projec
 def test_update_reports_conflicts_file_by_file(template_repo: Path, old_project: Path) -> None:
     release_new_template(template_repo)
     makefile = old_project / "Makefile"
-    ours = makefile.read_text().replace("$(UV) sync\n", "$(UV) sync --all-groups\n", 1)
+    ours = makefile.read_text().replace(
+        "$(UV) sync --compile-bytecode\n", "$(UV) sync --compile-bytecode --all-groups\n", 1
+    )
     makefile.write_text(ours)
     commit_all(old_project, "our Makefile")
 
