@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -96,3 +97,12 @@ def make_synced_project(parent: Path, name: str, **answers: Any) -> NewProjectRe
 def synced_project(tmp_path_factory: pytest.TempPathFactory) -> NewProjectResult:
     """A default project, locked and synced once per session; read-only for tests that share it."""
     return make_synced_project(tmp_path_factory.mktemp("synced"), "Synced Demo")
+
+
+@pytest.fixture(scope="session")
+def plain_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the template outside git, so each render skips copier's git clone."""
+    folder = tmp_path_factory.mktemp("template")
+    shutil.copy2(REPO_ROOT / "copier.yml", folder / "copier.yml")
+    shutil.copytree(REPO_ROOT / "template", folder / "template")
+    return folder

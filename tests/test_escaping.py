@@ -17,7 +17,6 @@ import io
 import itertools
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -224,15 +223,6 @@ def check_project(
 
 
 # ---------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def plain_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the template outside git, so each render skips copier's git clone."""
-    folder = tmp_path_factory.mktemp("template")
-    shutil.copy2(REPO_ROOT / "copier.yml", folder / "copier.yml")
-    shutil.copytree(REPO_ROOT / "template", folder / "template")
-    return folder
-
-
 @pytest.fixture(autouse=True)
 def _use_plain_template(
     _isolated_git_identity: None, plain_template: Path, monkeypatch: pytest.MonkeyPatch

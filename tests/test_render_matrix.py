@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +130,6 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     elif answers["ci_provider"] == "azure-devops":
         files |= {"azure-pipelines.yml", "decommission-pipeline.yml"}
     return files
-
-
-@pytest.fixture(scope="module")
-def plain_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the template outside git, so each render skips copier's git clone."""
-    folder = tmp_path_factory.mktemp("template")
-    shutil.copy2(REPO_ROOT / "copier.yml", folder / "copier.yml")
-    shutil.copytree(REPO_ROOT / "template", folder / "template")
-    return folder
 
 
 def test_the_matrix_takes_every_choice_at_least_once() -> None:
