@@ -83,7 +83,7 @@ def make_synced_project(parent: Path, name: str, **answers: Any) -> NewProjectRe
     environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     environment.update(uv_env())
     subprocess.run(
-        [find_uv(), "sync", "--locked", "--all-groups"],
+        [find_uv(), "sync", "--locked", "--all-groups", "--compile-bytecode"],
         cwd=result.path,
         env=environment,
         check=True,

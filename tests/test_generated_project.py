@@ -58,12 +58,8 @@ def test_default_project_end_to_end(synced_project: NewProjectResult) -> None:
     check_project(synced_project, "roc_auc")
 
 
-def test_regression_project_end_to_end(tmp_path: Path) -> None:
-    result = make_synced_project(tmp_path, "Regression Demo", task="regression", ci_provider="none")
-    check_project(result, "r2")
-
-
-def test_dvc_project_end_to_end(tmp_path: Path) -> None:
+def test_dvc_regression_project_end_to_end(tmp_path: Path) -> None:
+    """Also the regression task end to end (every choice is taken at least once)."""
     result = make_synced_project(
         tmp_path, "Versioned Data", data_versioning="dvc", task="regression", ci_provider="none"
     )
