@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,24 @@ def http(
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def declare_oversized_body(port: int, path: str, length: int) -> tuple[int, Any]:
+    """Send only the headers of a ``length``-byte POST and read the answer.
+
+    The server answers 413 and closes the connection without reading the body, so a client
+    still writing that body would meet a broken pipe: a real client reads the early answer.
+    """
+    connection = HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.putrequest("POST", path)
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(length))
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
 
 
 def wait_for(url: str, server: subprocess.Popen[bytes], log: Path) -> tuple[int, Any]:
@@ -149,7 +168,6 @@ def test_generated_project_serves_predictions_over_http(
         errors = {
             "malformed JSON": (422, "POST", "/predict", b'{"records": [', "application/json"),
             "text/plain": (415, "POST", "/predict", b'{"records": []}', "text/plain"),
-            "over 1 MiB": (413, "POST", "/predict", b" " * (1024 * 1024 + 1), "application/json"),
             "no such endpoint": (404, "GET", "/nowhere", None, ""),
             "wrong method": (405, "PUT", "/health", b"{}", "application/json"),
         }
@@ -157,6 +175,11 @@ def test_generated_project_serves_predictions_over_http(
             status, rejected = http(method, f"{base}{path}", raw=raw, content_type=content_type)
             assert status == expected, case
             assert "b'" not in json.dumps(assert_error_shape(rejected)), case
+
+        # A declared body over 1 MiB is refused before it is read.
+        status, rejected = declare_oversized_body(port, "/predict", 1024 * 1024 + 1)
+        assert status == 413
+        assert_error_shape(rejected)
     finally:
         server.terminate()
         server.wait(timeout=60)
