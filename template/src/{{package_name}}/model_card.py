@@ -39,6 +39,7 @@ def render_model_card(record: dict[str, Any]) -> str:
 - Git commit: `{record["git_commit"]}`
 - uv.lock sha256: `{record["lock_sha256"]}`
 - Python: {record["python_version"]}
+- Trained on: {record["device"]}, {record["processes"]} process(es)
 
 | package | version |
 |---|---|
