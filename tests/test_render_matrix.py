@@ -116,11 +116,21 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "aml/train-job.yml",
         "tests/test_serving.py",
     }
+    # The training job's data asset and environment (built from aml/environment/ for PyTorch).
+    files |= {"aml/data.yml", "aml/environment.yml", "tests/test_aml_data_asset.py"}
+    if answers["workload"] == "pytorch":
+        files.add("aml/environment/Dockerfile")
     files |= {
         f"src/{package}/serving/{module}.py" for module in ("__init__", "app", "score", "service")
     }
     if answers["serving"] == "aml-endpoint":
         files.add("aml/online-deployment.yml")
+    # Hyperparameter search (scikit-learn only): local sweep, its tests, the Azure ML sweep job.
+    if answers["workload"] == "sklearn":
+        files |= {"aml/sweep-job.yml", f"src/{package}/sweep.py", "tests/test_sweep.py"}
+    # PyTorch: the network module and its device, determinism and DDP tests.
+    if answers["workload"] == "pytorch":
+        files |= {f"src/{package}/network.py", "tests/test_network.py", "tests/test_distributed.py"}
     if answers["ci_provider"] == "github":
         files |= {
             f".github/workflows/{name}.yml" for name in ("ci", "train", "infra", "decommission")

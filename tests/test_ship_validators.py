@@ -21,7 +21,7 @@ import yaml
 from mlstart.core.new import NewProjectResult, new_project
 from mlstart.core.tools import find_uv
 
-from tests.conftest import make_synced_project, uv_env
+from tests.conftest import REPO_ROOT, make_synced_project, uv_env
 from tests.ship_helpers import completed, tool, uv_cache_env
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -41,6 +41,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "training_cluster": False,
     },
     "no-ci": {"ci_provider": "none", "python_version": "3.12"},
+    "github-pytorch": {"ci_provider": "github", "serving": "aml-endpoint", "workload": "pytorch"},
 }
 PACKAGE = "ship_check"
 
@@ -109,6 +110,30 @@ def test_dockerfile_is_multi_stage_locked_non_root_and_healthy(
     cmd = re.findall(r"^CMD (\[.*\])$", text, flags=re.MULTILINE)
     assert json.loads(cmd[-1])[:2] == ["uvicorn", f"{PACKAGE}.serving.app:app"]
     assert "COPY models/model.joblib models/schema.json /app/models/" in text
+
+
+def test_pytorch_image_and_devcontainer_stand_on_the_cuda_runtime(
+    projects: dict[str, Path],
+) -> None:
+    project = projects["github-pytorch"]
+    text = (project / "Dockerfile").read_text()
+    spec = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    image, tag = spec["cuda_base_image"]["default"].split(":")
+    assert image == "nvidia/cuda" and re.fullmatch(r"\d+\.\d+\.\d+-runtime-ubuntu\d+\.\d+", tag)
+    assert f"ARG CUDA_IMAGE={image}\nARG CUDA_TAG={tag}\n" in text
+    assert "FROM ${CUDA_IMAGE}:${CUDA_TAG} AS build" in text
+    assert "FROM ${CUDA_IMAGE}:${CUDA_TAG} AS runtime" in text
+    assert "PYTHON_IMAGE" not in text
+    assert f"uv python install {answers_of(project)['python_version']}" in text
+    user = re.findall(r"^USER (\S+)$", text, flags=re.MULTILINE)
+    assert user and all(part.isdigit() and int(part) > 0 for part in user[-1].split(":"))
+    assert re.search(r"^HEALTHCHECK .*\n.*/health", text, flags=re.MULTILINE)
+    config = json.loads((project / ".devcontainer" / "devcontainer.json").read_text())
+    assert config["hostRequirements"] == {"gpu": "optional"}
+    assert config["build"]["args"] == {"CUDA_IMAGE": image, "CUDA_TAG": tag}
+    assert "hostRequirements" not in json.loads(
+        (projects["github-container-apps"] / ".devcontainer" / "devcontainer.json").read_text()
+    )
 
 
 def test_dockerignore_keeps_data_environments_git_and_notebooks_out(
@@ -230,7 +255,13 @@ def test_azure_ml_job_spec_trains_from_the_lock_on_the_answered_compute(
     assert job["$schema"].endswith("/commandJob.schema.json")
     assert job["type"] == "command"
     assert job["code"] == ".."
-    assert job["environment"]["image"].endswith(f"python:{answers['python_version']}-slim-bookworm")
+    if answers["workload"] == "pytorch":
+        build = {"path": "environment", "dockerfile_path": "Dockerfile"}
+        assert job["environment"]["build"] == build
+        assert job["distribution"]["type"] == "pytorch"
+    else:
+        image = job["environment"]["image"]
+        assert image.endswith(f"python:{answers['python_version']}-slim-bookworm")
     assert "uv sync --locked --no-dev" in job["command"]
     assert f"python -m {PACKAGE} train" in job["command"]
     assert "${{outputs.model}}" in job["command"]
@@ -239,7 +270,9 @@ def test_azure_ml_job_spec_trains_from_the_lock_on_the_answered_compute(
         config = yaml.safe_load((project / "infra" / "Pulumi.dev.yaml").read_text())["config"]
         cluster = next(v for k, v in config.items() if k.endswith(":clusterName"))
         assert job["compute"] == f"azureml:{cluster}"
-        assert "resources" not in job
+        # Only a distributed job sizes itself on the cluster: its node count.
+        expected = {"instance_count"} if answers["workload"] == "pytorch" else set()
+        assert set(job.get("resources", {})) == expected
     else:
         assert "compute" not in job
         assert job["resources"]["instance_type"].startswith("Standard_")

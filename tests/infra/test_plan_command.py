@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from mlstart.cli import main
 from mlstart_infra import policies
+from mlstart_infra.pricing import PriceTable
 
 from tests.conftest import Generate
 from tests.infra.conftest import TEST_KEY, write_program
@@ -105,6 +106,34 @@ def test_no_gpu_workstation(generate: Generate, capsys: pytest.CaptureFixture[st
     statuses = {p["id"]: p["status"] for p in report["policies"]}
     assert statuses["MLS-COST-001"] == "not-applicable"
     assert report["passed"] is True
+
+
+#: The training cluster's default node size for each workload (copier.yml's cluster_vm_size).
+CLUSTER_SIZES = {"sklearn": "Standard_D4s_v5", "pytorch": "Standard_NC4as_T4_v3"}
+
+
+@pytest.mark.parametrize(("workload", "size"), list(CLUSTER_SIZES.items()))
+def test_the_training_cluster_follows_the_workload_and_is_priced(
+    generate: Generate, capsys: pytest.CaptureFixture[str], workload: str, size: str
+) -> None:
+    """CPU nodes for scikit-learn, GPU nodes for PyTorch; the plan prices each node-hour."""
+    project = generate(f"{workload} Cluster", workload=workload, cluster_max_nodes=3)
+    report = plan_json(project, capsys)
+    cluster = next(r for r in report["resources"] if r["type"].endswith(":Compute"))
+    settings = cluster["inputs"]["properties"]["properties"]
+    assert (settings["vmSize"], settings["scaleSettings"]["maxNodeCount"]) == (size, 3)
+    hourly = PriceTable.load().vm_hourly(size, "westeurope")
+    assert hourly is not None and hourly > 0, f"{size} has no price in prices.json"
+    line = next(x for x in report["cost"]["lines"] if x["resource"] == cluster["azure_name"])
+    assert line["basis"] == "compute" and line["description"].startswith(f"{size} x 0-3 nodes")
+    assert line["always_on"] == pytest.approx(3 * hourly * 730, abs=0.01)
+    assert line["scheduled"] == 0  # no job, no node
+    # The monthly figures are 0 and every node all month: the text states the hourly price.
+    code, out, err = run_plan([str(project)], capsys)
+    assert code == 0, err
+    costs = out[out.index("Monthly cost estimate") :].splitlines()
+    row = next(i for i, text in enumerate(costs) if text.startswith(f"  {cluster['azure_name']} "))
+    assert f"{hourly:g} per node-hour while jobs run" in costs[row + 1]
 
 
 def test_aml_endpoint(generate: Generate, capsys: pytest.CaptureFixture[str]) -> None:

@@ -160,6 +160,10 @@ def _costs(report: PlanReport) -> list[str]:
         always = _money(line.always_on) if line.basis != "usage-based" else "-"
         scheduled = _money(line.scheduled) if line.basis != "usage-based" else "-"
         lines.append(f"  {line.resource[:28]:<28} {what[:48]:<48} {always:>10} {scheduled:>10}")
+        if line.basis == "compute" and line.scheduled == 0 and line.always_on and line.note:
+            # Scaled to zero it costs nothing idle, and always on is every node all month:
+            # neither figure says what it costs while it runs; the note does (the hourly rate).
+            lines.append(f"  {'':<28} {line.note}")
     lines.append(
         f"  {'total (priced lines)':<77} {_money(cost.total_always_on):>10} "
         f"{_money(cost.total_scheduled):>10}"

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 from sklearn.model_selection import train_test_split
 
 from .config import TASK, Paths, load_params
 from .data import check_manifest, features_and_target, load_raw, validate
 from .metrics import evaluate
-from .model import build_pipeline, save_model
+from .model import build_pipeline, save_model, training_facts, writes_outputs
 from .model_card import render_model_card
 from .reproducibility import environment_fingerprint, seed_everything
 from .schema import build_schema
 
 
-def train(paths: Paths, *, track: bool | None = None) -> dict[str, Any]:
+def train(
+    paths: Paths, *, track: bool | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Run the whole training step.
 
     The raw data must match data/manifest.json. Running twice from the same commit
@@ -28,12 +34,15 @@ def train(paths: Paths, *, track: bool | None = None) -> dict[str, Any]:
         paths: The project's paths.
         track: Log the run and register the model with MLflow; by default as
             ``tracking.enabled`` in params.yaml says.
+        overrides: Parameters to use instead of params.yaml's, by dotted key
+            (``{"model.C": 0.1}``); see :func:`apply_overrides`. The record's ``params``
+            are the ones used.
 
     Returns:
         The training record that was written to metrics.json; when tracked, the run id
         and registered version are added to it (they are not part of metrics.json).
     """
-    params = load_params(paths)
+    params = apply_overrides(load_params(paths), overrides or {})
     seed = int(params["seed"])
     seed_everything(seed)
 
@@ -46,6 +55,9 @@ def train(paths: Paths, *, track: bool | None = None) -> dict[str, Any]:
     model = build_pipeline(params, seed)
     model.fit(x_train, y_train)
     metrics = evaluate(model, x_test, y_test)
+    if not writes_outputs():
+        # One process of a distributed run (rank 0) writes the model and the reports.
+        return {"task": TASK, "metrics": metrics}
     model_sha256 = save_model(model, paths.model)
     steps = [name for name, _ in model.steps]
 
@@ -58,6 +70,7 @@ def train(paths: Paths, *, track: bool | None = None) -> dict[str, Any]:
         "params": params,
         "model_sha256": model_sha256,
         "data_sha256": data_sha256,
+        **training_facts(model),
         **environment_fingerprint(paths.root, paths.lock_file),
     }
     write_json(paths.schema, build_schema())
@@ -90,3 +103,62 @@ def write_json(path: Path, content: dict[str, Any]) -> None:
     """Write sorted, indented JSON with a final newline (stable bytes for equal content)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+class ParameterError(ValueError):
+    """An override names a parameter that params.yaml does not have, or gives it a bad value."""
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` overrides (``model.C=0.1``), each value read as a YAML scalar."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, equals, text = item.partition("=")
+        if not equals or not key.strip():
+            raise ParameterError(f"override {item!r} is not KEY=VALUE, e.g. model.C=0.1")
+        value = yaml.safe_load(text)
+        if isinstance(value, dict | list):
+            raise ParameterError(f"override {item!r}: the value must be one value, not a list")
+        overrides[key.strip()] = value
+    return overrides
+
+
+def apply_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``params`` with each dotted key (``model.C``) set to its override.
+
+    Only a parameter that params.yaml already has can be overridden, and a number or a
+    yes/no only by the same kind of value (``1e-3``, which YAML reads as text, counts as a
+    number), so a typo fails here rather than deep inside training.
+
+    Raises:
+        ParameterError: An unknown key, or a value of the wrong kind.
+    """
+    result = copy.deepcopy(params)
+    for key, value in overrides.items():
+        *parents, name = key.split(".")
+        section: Any = result
+        for part in parents:
+            section = section.get(part) if isinstance(section, dict) else None
+        if not isinstance(section, dict) or isinstance(section.get(name, {}), dict):
+            from .tracking import flatten
+
+            known = ", ".join(sorted(flatten(params)))
+            raise ParameterError(f"unknown parameter {key!r}; params.yaml has: {known}")
+        section[name] = _same_kind(key, section[name], value)
+    return result
+
+
+def _same_kind(key: str, current: Any, value: Any) -> Any:
+    """``value`` as the kind of value ``current`` is (a number or a yes/no), else an error."""
+    if isinstance(current, bool):
+        fits = isinstance(value, bool)
+    elif isinstance(current, int | float):
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = float(value)
+        fits = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        fits = True
+    if not fits:
+        raise ParameterError(f"{key} must be a value like {current!r} (params.yaml), not {value!r}")
+    return value
