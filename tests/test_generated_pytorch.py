@@ -90,11 +90,10 @@ def test_pytorch_project_passes_its_own_tests_on_the_cpu(pytorch_project: NewPro
     assert "test_distributed.py" not in tests.stdout  # nothing skipped or failed there
     run(["make", "lint"], project, env=env)
 
+    # Retraining gives identical files: the project's own tests check that (one process and
+    # two); here `make train` and `make train-ddp` run once each, as a user runs them.
     run(["make", "train"], project, env=env)
-    single = (project / "reports" / "metrics.json").read_bytes()
-    run(["make", "train"], project, env=env)
-    assert (project / "reports" / "metrics.json").read_bytes() == single
-    record = json.loads(single)
+    record = json.loads((project / "reports" / "metrics.json").read_bytes())
     assert (record["device"], record["processes"]) == ("cpu", 1)
     assert record["packages"]["torch"].split("+")[0] == locked_version(project, "torch")
     assert "Trained on: cpu, 1 process(es)" in (project / "reports/model_card.md").read_text()
