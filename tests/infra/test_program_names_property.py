@@ -112,7 +112,7 @@ def unique_names(graph: Any) -> dict[str, str]:
 
 
 @settings(
-    max_examples=8,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
