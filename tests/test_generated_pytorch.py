@@ -39,6 +39,21 @@ def locked_version(project: Path, package: str) -> str:
     return found.group(1)
 
 
+def cpu_torch_wheel(project: Path) -> str:
+    """The CPU wheel of the locked torch version that pip finds on this machine.
+
+    ``--no-index``: only the wheels pip's configuration points at, never PyPI's several-GB
+    CUDA build. pip only resolves (``--dry-run``); uv installs the file, several times faster.
+    """
+    torch = f"torch=={locked_version(project, 'torch')}"
+    report = run([sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--dry-run",
+                  "--quiet", "--report", "-", torch], project).stdout  # fmt: skip
+    (found,) = json.loads(report)["install"]
+    url: str = found["download_info"]["url"]
+    assert url.startswith("file://"), f"{torch}: pip found {url}, not a local CPU wheel"
+    return url
+
+
 def cpu_torch_environment(project: Path) -> dict[str, str]:
     """Build ``project/.venv`` from uv.lock with the CPU build of the locked torch."""
     uv = find_uv()
@@ -53,13 +68,8 @@ def cpu_torch_environment(project: Path) -> dict[str, str]:
     venv = {**env, "VIRTUAL_ENV": str(project / ".venv")}
     run([uv, "venv", "--quiet", "--python", sys.executable, ".venv"], project, env=env)
     run([uv, "pip", "install", "--quiet", "-r", "requirements-cpu.txt"], project, env=venv)
-    torch = f"torch=={locked_version(project, 'torch')}"
-    python = str(project / ".venv" / "bin" / "python")
-    # --no-index: only the wheels pip's configuration points at (the CPU build), never
-    # PyPI's several-GB CUDA build.
-    run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-index",
-         "--no-deps", torch], project)  # fmt: skip
-    run([uv, "pip", "install", "--quiet", "--no-deps", "-e", "."], project, env=venv)
+    run([uv, "pip", "install", "--quiet", "--no-deps", cpu_torch_wheel(project), "-e", "."],
+        project, env=venv)  # fmt: skip
     (project / "requirements-cpu.txt").unlink()
     # `uv run` (the Makefile's) then uses this environment as it is, without syncing.
     return {**venv, "UV_NO_SYNC": "1", "PATH": f"{Path(uv).parent}{os.pathsep}{os.environ['PATH']}"}
