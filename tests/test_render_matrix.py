@@ -133,7 +133,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         files |= {f"src/{package}/network.py", "tests/test_network.py", "tests/test_distributed.py"}
     if answers["ci_provider"] == "github":
         files |= {
-            f".github/workflows/{name}.yml" for name in ("ci", "train", "infra", "decommission")
+            f".github/workflows/{name}.yml"
+            for name in ("ci", "train", "infra", "decommission", "plan-diff")
         }
         if answers["serving"] != "none":
             files.add(".github/workflows/deploy.yml")

@@ -169,7 +169,7 @@ def test_github_workflows_match_their_schema(projects: dict[str, Path], variant:
     project = projects[variant]
     workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
     names = {path.name for path in workflows}
-    assert {"ci.yml", "train.yml", "infra.yml"} <= names
+    assert {"ci.yml", "train.yml", "infra.yml", "plan-diff.yml"} <= names
     assert ("deploy.yml" in names) == (VARIANTS[variant]["serving"] != "none")
     result = completed(
         [
@@ -233,7 +233,7 @@ def test_azure_pipeline_matches_its_schema(projects: dict[str, Path], variant: s
     assert_clean(result, "check-jsonschema")
     pipeline = yaml.safe_load((project / "azure-pipelines.yml").read_text())
     stages = [stage["stage"] for stage in pipeline["stages"]]
-    expected = ["checks", "infra", "train"]
+    expected = ["checks", "infra", "plandiff", "train"]
     if VARIANTS[variant]["serving"] != "none":
         expected.append("deploy")
     assert stages == expected

@@ -18,6 +18,7 @@ NEEDS_PULUMI = [
     "test_components.py",
     "test_generated_infra.py",
     "test_plan_command.py",
+    "test_plan_diff_command.py",
     "test_policies.py",
 ]
 collect_ignore = [] if importlib.util.find_spec("pulumi_azure_native") else NEEDS_PULUMI

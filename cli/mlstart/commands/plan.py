@@ -12,6 +12,7 @@ from mlstart.commands.output import echo_warning
 
 if TYPE_CHECKING:
     from mlstart.core.plan import PlanReport
+    from mlstart.core.plan_diff import PlanDiff
 
 _STATUS = {"pass": "PASS", "fail": "FAIL", "not-applicable": "n/a "}
 #: How a failed advisory policy is shown: a warning, not a failure of the plan.
@@ -50,6 +51,16 @@ def plan(
             dir_okay=False,
         ),
     ] = None,
+    diff: Annotated[
+        Path | None,
+        typer.Option(
+            "--diff",
+            help="Compare with a plan saved earlier by `mlstart plan --json > BASE.json`: "
+            "the monthly cost change per resource, the total, and the policies whose verdict "
+            "changed (with --json, the diff as JSON).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the project's Pulumi program offline: what it creates, checks, cost.
 
@@ -57,16 +68,24 @@ def plan(
     mocks: no cloud account and no Pulumi CLI are needed. Checks every resource against
     the rules Azure publishes (names, allowed values, references) and the security and cost
     policies, and estimates the monthly cost. Exits 3 when a rule or a mandatory policy
-    fails.
+    fails. With --diff, prints what changed since a saved plan instead of the plan.
     """
     from mlstart.core.plan import check_mandatory, plan_project, write_arm
+    from mlstart.core.plan_diff import diff_plans, load_plan
 
+    base = load_plan(diff) if diff is not None else None
     report = plan_project(path, stack=stack, prices=prices, timeout=timeout)
     if arm is not None:
         written = write_arm(report, arm)
         if not as_json:
             typer.echo(f"ARM template written to {written}")
-    if as_json:
+    if base is not None:
+        changes = diff_plans(base, json.loads(json.dumps(report.to_dict(), default=str)))
+        if as_json:
+            typer.echo(json.dumps(changes.to_dict(), indent=2))
+        else:
+            typer.echo(render_diff(changes))
+    elif as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
     else:
         for warning in report.graph.warnings:
@@ -81,6 +100,76 @@ def render_text(report: PlanReport) -> str:
         [*_resources(report), "", *_conformance(report), "", *_policies(report), "",
          *_costs(report)]
     )  # fmt: skip
+
+
+def _signed(value: float) -> str:
+    return f"{value:+,.2f}" if abs(value) >= 0.005 else "0.00"
+
+
+def render_diff(diff: PlanDiff) -> str:
+    """The human-readable diff: cost per changed resource, the totals, changed verdicts."""
+    stacks = (
+        diff.head_stack
+        if diff.base_stack == diff.head_stack
+        else (f"{diff.base_stack} -> {diff.head_stack}")
+    )
+    lines = [f"Plan diff for {diff.project}, stack {stacks} (monthly, {diff.currency})"]
+    if not diff.costs:
+        lines.append("  no resource added, removed or changed in cost")
+    else:
+        lines.append(
+            f"  {'':<8} {'resource':<28} {'always on: before':>17} {'after':>10} {'delta':>10}"
+            f"   {'scheduled: before':>17} {'after':>10} {'delta':>10}"
+        )
+        for change in diff.costs:
+            # An absent side is "-": "unpriced" is for a resource the price table lacks.
+            before = ("-", "-")
+            if change.change != "added":
+                before = (_money(change.before_always_on), _money(change.before_scheduled))
+            after = ("-", "-")
+            if change.change != "removed":
+                after = (_money(change.after_always_on), _money(change.after_scheduled))
+            lines.append(
+                f"  {change.change:<8} {change.resource[:28]:<28} "
+                f"{before[0]:>17} {after[0]:>10} {_signed(change.delta_always_on):>10}   "
+                f"{before[1]:>17} {after[1]:>10} {_signed(change.delta_scheduled):>10}"
+            )
+            lines.append(f"  {'':<8} {_short(change.type)}: {change.description}")
+    lines.append(
+        f"  {'total':<37} {_money(diff.before_total_always_on):>17} "
+        f"{_money(diff.after_total_always_on):>10} {_signed(diff.delta_always_on):>10}   "
+        f"{_money(diff.before_total_scheduled):>17} {_money(diff.after_total_scheduled):>10} "
+        f"{_signed(diff.delta_scheduled):>10}"
+    )
+    if not diff.policies:
+        lines.append("Policies: no verdict changed")
+    else:
+        lines.append(
+            f"Policies: {len(diff.policies)} "
+            f"verdict{'s' if len(diff.policies) != 1 else ''} changed"
+        )
+        for policy in diff.policies:
+            kind = "mandatory" if policy.mandatory else "advisory"
+            status = (
+                f"{policy.before_status or 'not checked'} -> {policy.after_status or 'not checked'}"
+            )
+            severity = policy.after_severity or policy.before_severity or ""
+            if (
+                policy.before_severity
+                and policy.after_severity
+                and (policy.before_severity != policy.after_severity)
+            ):
+                severity = f"{policy.before_severity} -> {policy.after_severity}"
+            lines.append(
+                f"  {policy.change:<16} {policy.id:<12} {kind:<9} {status:<28} {severity:<16} "
+                f"{policy.title}"
+            )
+    if diff.before_passed != diff.after_passed:
+        verdict = "passes" if diff.after_passed else "fails"
+        lines.append(
+            f"The plan {verdict} now (it {'failed' if diff.after_passed else 'passed'} before)"
+        )
+    return "\n".join(lines)
 
 
 def _short(type_token: str) -> str:
