@@ -67,7 +67,9 @@ def test_dvc_regression_project_end_to_end(tmp_path: Path) -> None:
     status = run(["make", "train"], result.path, env=project_env())
     assert "Data and pipelines are up to date." in status.stdout
     assert (result.path / "dvc.lock").is_file()
-    # Its pre-commit hooks pass too (a project without CI files, with DVC's).
+    # Its pre-commit hooks pass too (a project without CI files, with DVC's). GitHub's run on
+    # the shared synced project (tests/test_ship_validators.py), Azure DevOps' on the pytorch
+    # project (tests/test_generated_pytorch.py).
     run(["git", "add", "-A"], result.path)
     run_pre_commit(result.path, tmp_path / "pre-commit")
 

@@ -21,6 +21,7 @@ from mlstart.core.tools import find_uv
 
 from tests.conftest import run, uv_env
 from tests.ship_helpers import uv_cache_env
+from tests.test_ship_validators import run_pre_commit
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +81,12 @@ def pytorch_project(tmp_path_factory: pytest.TempPathFactory) -> NewProjectResul
     result = new_project(
         "Torch Demo",
         output_dir=tmp_path_factory.mktemp("pytorch"),
-        data={"workload": "pytorch", "snapshot_date": SNAPSHOT_FOR_CPU_TORCH},
+        # Azure DevOps: this project also shows that CI's pre-commit hooks pass there.
+        data={
+            "workload": "pytorch",
+            "snapshot_date": SNAPSHOT_FOR_CPU_TORCH,
+            "ci_provider": "azure-devops",
+        },
         defaults=True,
     )
     assert result.locked, result.warnings
@@ -99,6 +105,8 @@ def test_pytorch_project_passes_its_own_tests_on_the_cpu(pytorch_project: NewPro
     assert " passed" in tests.stdout and "failed" not in tests.stdout
     assert "test_distributed.py" not in tests.stdout  # nothing skipped or failed there
     run(["make", "lint"], project, env=env)
+    run(["git", "add", "-A"], project)  # the hooks see what a commit would hold
+    run_pre_commit(project, project.parent / "pre-commit", env)
 
     # Training twice, in one process and in two, gives identical files: the project's own
     # tests ran that above (tests/test_distributed.py runs torchrun twice). Here the

@@ -22,7 +22,7 @@ import yaml
 from mlstart.core.new import NewProjectResult, new_project
 from mlstart.core.tools import find_uv
 
-from tests.conftest import REPO_ROOT, make_synced_project, uv_env
+from tests.conftest import REPO_ROOT, uv_env
 from tests.ship_helpers import completed, tool, uv_cache_env
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -364,10 +364,11 @@ def test_checkov_finds_nothing(projects: dict[str, Path], tmp_path: Path) -> Non
     assert reports["dockerfile"]["summary"]["resource_count"] == dockerfiles
 
 
-def run_pre_commit(project: Path, home: Path) -> None:
+def run_pre_commit(project: Path, home: Path, extra_env: dict[str, str] | None = None) -> None:
     env = {**uv_env(), **uv_cache_env(), "PRE_COMMIT_HOME": str(home)}
     # The hooks call `uv run`: uv must be on PATH, as it is for the project's users.
     env["PATH"] = f"{Path(find_uv()).parent}{os.pathsep}{os.environ['PATH']}"
+    env |= extra_env or {}
     command = [find_uv(), "run", "--frozen", "pre-commit", "run", "--all-files"]
     result = completed([*command, "--show-diff-on-failure", "--color", "never"], project, env=env)
     assert_clean(result, "pre-commit run --all-files")
@@ -381,17 +382,6 @@ def test_pre_commit_passes_on_a_fresh_github_project(
 ) -> None:
     assert synced_project.answers["ci_provider"] == "github"
     run_pre_commit(synced_project.path, tmp_path / "pre-commit")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("provider", ["azure-devops"])
-def test_pre_commit_passes_on_a_fresh_project(provider: str, tmp_path: Path) -> None:
-    """GitHub: on the shared synced project (above); no CI: on the DVC project of
-    tests/test_generated_project.py, which is synced anyway."""
-    result = make_synced_project(tmp_path, f"Hooks {provider}", ci_provider=provider)
-    run_pre_commit(result.path, tmp_path / "pre-commit")
-    status = completed(["git", "status", "--porcelain"], result.path).stdout
-    assert status.strip() == "", f"the hooks changed files:\n{status}"
 
 
 def test_shlex_entries_name_installed_tools(projects: dict[str, Path]) -> None:

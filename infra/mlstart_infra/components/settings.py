@@ -152,8 +152,8 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
     if missing == ["sshPublicKey"]:
         raise SettingsError(
             f"sshPublicKey is empty in infra/Pulumi.{stack}.yaml: put your public key's text "
-            'there (sshPublicKey: "ssh-ed25519 AAAA..."), or run in infra/: '
-            'pulumi config set sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"'
+            f'there ({project}:sshPublicKey: "ssh-ed25519 AAAA..."), or, with the Pulumi CLI, '
+            'run in infra/: pulumi config set sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"'
         )
     if missing:
         raise SettingsError(

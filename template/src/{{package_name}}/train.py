@@ -157,6 +157,10 @@ def _same_kind(key: str, current: Any, value: Any) -> Any:
             with contextlib.suppress(ValueError):
                 value = float(value)
         fits = isinstance(value, int | float) and not isinstance(value, bool)
+        if fits and isinstance(current, int) and not isinstance(value, int):
+            # A whole number stays whole (seed, max_iter): 1e3 is 1000, 1.5 is refused.
+            fits = float(value).is_integer()
+            value = int(value) if fits else value
     else:
         fits = True
     if not fits:
