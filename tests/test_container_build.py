@@ -26,8 +26,7 @@ from mlstart.core.new import NewProjectResult
 from mlstart.core.tools import find_uv
 
 from tests.conftest import run, uv_env
-from tests.ship_helpers import completed, user_cache_dir, uv_cache_env
-from tests.test_generated_serving import free_port, http
+from tests.ship_helpers import completed, free_port, http, user_cache_dir, uv_cache_env
 
 pytestmark = pytest.mark.slow
 
