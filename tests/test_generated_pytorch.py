@@ -104,16 +104,19 @@ def test_pytorch_project_passes_its_own_tests_on_the_cpu(pytorch_project: NewPro
     tests = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env=env)
     assert " passed" in tests.stdout and "failed" not in tests.stdout
     assert "test_distributed.py" not in tests.stdout  # nothing skipped or failed there
-    run(["make", "lint"], project, env=env)
+    # The hooks run ruff check and ruff format as `make lint` does, and the other checks.
     run(["git", "add", "-A"], project)  # the hooks see what a commit would hold
     run_pre_commit(project, project.parent / "pre-commit", env)
 
-    # Training twice, in one process and in two, gives identical files: the project's own
-    # tests ran that above (tests/test_distributed.py runs torchrun twice). Here the
-    # Makefile's distributed target runs once, as a user runs it.
-    run(["make", "train-ddp"], project, env=env)
+    # Training in one process (the suite's reproducibility test) and in two (its
+    # tests/test_distributed.py, two torchrun runs) gives identical files. Here `make train`
+    # runs once as a user runs it, and `make train-ddp` is shown to start that same torchrun.
+    run(["make", "train"], project, env=env)
     record = json.loads((project / "reports" / "metrics.json").read_bytes())
-    assert (record["device"], record["processes"]) == ("cpu", 2)
+    assert (record["device"], record["processes"]) == ("cpu", 1)
     assert set(record["metrics"]) == {"accuracy", "f1", "roc_auc"}
     assert record["packages"]["torch"].split("+")[0] == locked_version(project, "torch")
-    assert "Trained on: cpu, 2 process(es)" in (project / "reports/model_card.md").read_text()
+    assert "Trained on: cpu, 1 process(es)" in (project / "reports/model_card.md").read_text()
+    planned = run(["make", "--dry-run", "train-ddp"], project, env=env).stdout
+    package = pytorch_project.answers["package_name"]
+    assert f"torchrun --standalone --nproc-per-node 2 -m {package} train" in planned
