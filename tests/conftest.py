@@ -35,28 +35,34 @@ def _isolated_git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: An
     monkeypatch.delenv("MLSTART_TEMPLATE", raising=False)
 
 
+def render_project(parent: Path, name: str, **answers: Any) -> Path:
+    """Render a project quickly (no lock, no git) into ``parent`` and return its path.
+
+    Keyword arguments are answers. The workstation gets :data:`TEST_KEY` unless
+    ``ssh_public_key`` is given (this HOME has no ~/.ssh, and the stack config must hold a
+    key for a plan to run).
+    """
+    answers.setdefault("ssh_public_key", TEST_KEY)
+    result = new_project(name, output_dir=parent, data=answers, defaults=True, git=False,
+                         lock=False)  # fmt: skip
+    return result.path
+
+
 @pytest.fixture
 def generate(tmp_path: Path) -> Generate:
-    """Render a project quickly (no lock, no git) and return its path.
-
-    Call as ``generate("Name", task="regression", ...)``; keyword arguments are answers.
-    The workstation gets :data:`TEST_KEY` unless ``ssh_public_key`` is given (this HOME has
-    no ~/.ssh, and the stack config must hold a key for a plan to run).
-    """
+    """Render a project quickly: ``generate("Name", task="regression", ...)`` (see
+    :func:`render_project`)."""
 
     def _generate(name: str = "Demo Project", **answers: Any) -> Path:
-        answers.setdefault("ssh_public_key", TEST_KEY)
-        result = new_project(
-            name,
-            output_dir=tmp_path / "out",
-            data=answers,
-            defaults=True,
-            git=False,
-            lock=False,
-        )
-        return result.path
+        return render_project(tmp_path / "out", name, **answers)
 
     return _generate
+
+
+@pytest.fixture
+def from_plain_template(plain_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render from a plain copy of the template (no git clone per render)."""
+    monkeypatch.setenv("MLSTART_TEMPLATE", str(plain_template))
 
 
 def run(

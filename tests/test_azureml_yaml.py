@@ -21,11 +21,10 @@ from typing import Any
 
 import pytest
 import yaml
-from mlstart.core.new import new_project
 from mlstart.core.tools import find_uv
 from mlstart_infra.project import find_project, read_stack_config
 
-from tests.conftest import REPO_ROOT, TEST_KEY, uv_env
+from tests.conftest import REPO_ROOT, render_project, uv_env
 from tests.ship_helpers import completed, tool, uv_cache_env
 
 #: The azure-ai-ml the loader script runs with (pinned: its schemas are what is checked).
@@ -85,19 +84,6 @@ def aml_files(project: Path) -> list[Path]:
     return sorted(p for p in (project / "aml").rglob("*") if p.suffix in {".yml", ".yaml"})
 
 
-def render(parent: Path, answers: dict[str, Any]) -> Path:
-    """Render a project (no lock, no git)."""
-    result = new_project(
-        "Aml Check",
-        output_dir=parent,
-        data={"ssh_public_key": TEST_KEY, "ci_provider": "github", **answers},
-        defaults=True,
-        git=False,
-        lock=False,
-    )
-    return result.path
-
-
 def break_file(source: Path, target: Path, old: str, new: str) -> None:
     """Write ``source`` with ``old`` replaced by ``new`` to ``target`` (``old`` must occur)."""
     text = source.read_text(encoding="utf-8")
@@ -125,7 +111,9 @@ def projects(plain_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLSTART_TEMPLATE", str(plain_template))
         return {
-            name: render(tmp_path_factory.mktemp(name), answers)
+            name: render_project(
+                tmp_path_factory.mktemp(name), "Aml Check", **{"ci_provider": "github", **answers}
+            )
             for name, answers in ANSWER_SETS.items()
         }
 

@@ -14,23 +14,13 @@ from typing import Any
 
 import pytest
 import yaml
-from mlstart.core.new import new_project
 from mlstart_infra.project import find_project, read_stack_config
 
-from tests.conftest import TEST_KEY
+from tests.conftest import render_project
 
 
 def render(parent: Path, **answers: Any) -> Path:
-    """Render a project (no lock, no git) from the plain template copy."""
-    result = new_project(
-        "Sweep Check",
-        output_dir=parent,
-        data={"ssh_public_key": TEST_KEY, **answers},
-        defaults=True,
-        git=False,
-        lock=False,
-    )
-    return result.path
+    return render_project(parent, "Sweep Check", **answers)
 
 
 def make_targets(project: Path) -> set[str]:
@@ -38,11 +28,6 @@ def make_targets(project: Path) -> set[str]:
     lines = (project / "Makefile").read_text(encoding="utf-8").splitlines()
     phony = next(line for line in lines if line.startswith(".PHONY:")).split()[1:]
     return {line.split(":")[0] for line in lines if line[:1].isalpha() and ":" in line} | set(phony)
-
-
-@pytest.fixture
-def from_plain_template(plain_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MLSTART_TEMPLATE", str(plain_template))
 
 
 @pytest.mark.usefixtures("from_plain_template")
