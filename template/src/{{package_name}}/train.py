@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 
 from .config import TASK, Paths, load_params
 from .data import check_manifest, features_and_target, load_raw, validate
@@ -43,18 +44,10 @@ def train(
         and registered version are added to it (they are not part of metrics.json).
     """
     params = apply_overrides(load_params(paths), overrides or {})
-    seed = int(params["seed"])
-    seed_everything(seed)
-
     data_sha256 = check_manifest(paths)
     frame = load_raw(paths)
     validate(frame)
-    features, target = features_and_target(frame, params)
-    x_train, x_test, y_train, y_test = held_out_split(features, target, params)
-
-    model = build_pipeline(params, seed)
-    model.fit(x_train, y_train)
-    metrics = evaluate(model, x_test, y_test)
+    model, x_train, x_test, metrics = fit_and_score(params, frame)
     if not writes_outputs():
         # One process of a distributed run (rank 0) writes the model and the reports.
         return {"task": TASK, "metrics": metrics}
@@ -83,6 +76,27 @@ def train(
         run = log_training(paths, record, model, x_train.head(5))
         return {**record, "run_id": run.run_id, "model_version": run.model_version}
     return record
+
+
+def fit_and_score(
+    params: dict[str, Any], frame: pd.DataFrame
+) -> tuple[Pipeline, pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Seed, split, fit the pipeline on the training rows and score it on the held-out rows.
+
+    Args:
+        params: The parameters to train with.
+        frame: The checked raw data.
+
+    Returns:
+        The fitted model, the training and held-out features, and the held-out metrics.
+    """
+    seed = int(params["seed"])
+    seed_everything(seed)
+    features, target = features_and_target(frame, params)
+    x_train, x_test, y_train, y_test = held_out_split(features, target, params)
+    model = build_pipeline(params, seed)
+    model.fit(x_train, y_train)
+    return model, x_train, x_test, evaluate(model, x_test, y_test)
 
 
 def held_out_split(
