@@ -56,6 +56,23 @@ def test_help_does_not_import_copier() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
+def test_shell_completion_is_offered_and_completes_commands(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def output_of(args: list[str]) -> str:
+        with pytest.raises(SystemExit) as exited:
+            main(args)
+        assert exited.value.code in (0, None)
+        return capsys.readouterr().out
+
+    script = output_of(["--show-completion", "bash"])
+    assert "_MLSTART_COMPLETE=complete_bash" in script and "complete " in script
+    monkeypatch.setenv("_MLSTART_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "mlstart pl")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    assert output_of([]).split() == ["plan"]
+
+
 def test_new_creates_project(tmp_path: Path) -> None:
     result = runner.invoke(
         app,

@@ -34,7 +34,7 @@ app = typer.Typer(
     name="mlstart",
     help="Start, run and decommission reproducible ML projects.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
