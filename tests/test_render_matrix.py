@@ -82,13 +82,14 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "tests/test_model_quality.py",
         "tests/test_pipeline.py",
         "tests/test_reproducibility.py",
+        "tests/test_scoring.py",
         "tests/test_tracking.py",
     }
     files |= {
         f"src/{package}/{module}.py"
         for module in (
             "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "evaluate", "predict", "reproducibility", "schema", "tracking", "train",
+            "evaluate", "predict", "reproducibility", "schema", "scoring", "tracking", "train",
         )
     }  # fmt: skip
     files |= {
@@ -121,7 +122,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     if answers["workload"] == "pytorch":
         files.add("aml/environment/Dockerfile")
     files |= {
-        f"src/{package}/serving/{module}.py" for module in ("__init__", "app", "score", "service")
+        f"src/{package}/serving/{module}.py"
+        for module in ("__init__", "app", "batch", "score", "service")
     }
     if answers["serving"] == "aml-endpoint":
         files.add("aml/online-deployment.yml")

@@ -1,4 +1,4 @@
-"""Batch scoring: read a CSV of records, validate it, write predictions."""
+"""`make predict`: score a CSV file of records with the project's model."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from .config import Paths
-from .data import FEATURES, validate
-from .model import load_model, predict
+from .model import load_model
+from .scoring import score_csv
 from .tracking import load_champion
 
 
@@ -17,16 +17,11 @@ def predict_file(paths: Paths, input_csv: Path, output_csv: Path) -> pd.DataFram
 
     The input must hold the feature columns (a target column, if present, is ignored).
     The registry's champion model is used when a registry is configured; otherwise the
-    model file written by training.
+    model file written by training. Scoring is :func:`.scoring.score_csv`, as in batch
+    scoring on Azure ML.
 
     Returns:
         The input rows with the prediction columns appended.
     """
-    frame = pd.read_csv(input_csv)
-    validate(frame, require_target=False)
     model = load_champion(paths) or load_model(paths.model)
-    scored = predict(model, frame[list(FEATURES)])
-    result = pd.concat([frame, scored], axis="columns")
-    output_csv.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(output_csv, index=False, lineterminator="\n")
-    return result
+    return score_csv(model, input_csv, output_csv)

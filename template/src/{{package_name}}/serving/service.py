@@ -21,9 +21,11 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ..config import MODEL_NAME, Paths, project_root
-from ..model import load_model, predict
+from ..data import DataValidationError
+from ..model import load_model
 from ..reproducibility import git_commit, sha256_file
 from ..schema import build_schema
+from ..scoring import score_frame
 from ..tracking import champion
 
 #: The most records one request may hold.
@@ -250,12 +252,21 @@ class ModelService:
     def predict_payload(self, payload: Any) -> list[dict[str, Any]]:
         """Validate a request body and return one output record per input record.
 
+        The records are scored by ``scoring.score_frame``, as `make predict` and batch
+        scoring score theirs.
+
         Raises:
             InvalidRequestError: If the body does not match the schema.
         """
-        features = parse_records(payload, self.schema)
-        scored: list[dict[str, Any]] = predict(self.model, features).to_dict(orient="records")
-        return scored
+        records = parse_records(payload, self.schema)
+        try:
+            scored = score_frame(self.model, records)
+        except DataValidationError as error:  # what the schema allows, the data's checks refuse
+            raise InvalidRequestError(
+                [_error([], problem, "value_error") for problem in error.problems]
+            ) from error
+        predictions: list[dict[str, Any]] = scored.to_dict(orient="records")
+        return predictions
 
 
 def default_model_path() -> Path:
