@@ -5,12 +5,13 @@ clash with pulumi's), e.g.::
 
     uv run --no-project --with azure-ai-ml==1.35.2 python tests/azureml_loader.py FILE...
 
-Each file's loader is chosen from its ``$schema`` (a file with an unknown schema fails). Jobs
-are also validated the way ``az ml job create`` does before it submits, where azure-ai-ml has
-such a check (command jobs), and every job's data bindings (``${{inputs.data}}``,
-``${{search_space.C}}``) must name a declared input, output or search-space entry. Prints one
-JSON object: for each file, whether it loaded, the error if not, and the fields the
-deployability tests check. Exits 1 if any file failed to load.
+Each file's loader is chosen from its ``$schema`` (a file with an unknown schema fails), a batch
+deployment's also from its ``type``. Jobs are also validated the way ``az ml job create`` does
+before it submits, where azure-ai-ml has such a check (command jobs), and every job's data
+bindings (``${{inputs.data}}``, ``${{search_space.C}}``) must name a declared input, output or
+search-space entry; endpoint names and deployments' scoring scripts get the checks
+``az ml ... create`` makes. Prints one JSON object: for each file, whether it loaded, the error
+if not, and the fields the deployability tests check. Exits 1 if any file failed to load.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from typing import Any
 
 import yaml
 from azure.ai import ml
+from azure.ai.ml._utils._endpoint_utils import validate_scoring_script
+from azure.ai.ml.entities._endpoint._endpoint_helpers import validate_endpoint_or_deployment_name
+from azure.ai.ml.entities._load_functions import (
+    load_model_batch_deployment,
+    load_pipeline_component_batch_deployment,
+)
 
 #: A data binding in a job's command: ``${{inputs.data}}``, ``${{search_space.C}}``, ...
 BINDING = re.compile(r"\$\{\{\s*([A-Za-z_]+)\.([A-Za-z0-9_]+)\s*\}\}")
@@ -42,6 +49,13 @@ LOADERS: dict[str, Callable[..., Any]] = {
     "kubernetesOnlineDeployment.schema.json": ml.load_online_deployment,
     "batchEndpoint.schema.json": ml.load_batch_endpoint,
     "batchDeployment.schema.json": ml.load_batch_deployment,
+}
+#: A batch deployment's loader by its ``type``, as ``az ml batch-deployment create`` picks it
+#: (azure-cli-extensions, azext_mlv2/manual/custom/batch_deployment.py): a model deployment's
+#: ``settings`` are unknown to the untyped loader.
+BATCH_DEPLOYMENT_LOADERS: dict[str, Callable[..., Any]] = {
+    "model": load_model_batch_deployment,
+    "pipeline": load_pipeline_component_batch_deployment,
 }
 
 
@@ -141,6 +155,12 @@ def summarize(kind: str, entity: Any, folder: Path) -> dict[str, Any]:
             "tags": plain(entity.tags),
         }
     else:
+        # What `az ml ... create` checks before it sends: the endpoint name's length and
+        # characters, and that a deployment's scoring script is there and parses.
+        if kind.endswith("Endpoint"):
+            validate_endpoint_or_deployment_name(entity.name)
+        if kind == "batchDeployment" and getattr(entity, "code_configuration", None):
+            validate_scoring_script(entity)
         summary |= {"dict": plain(entity._to_dict())}
     return summary
 
@@ -148,9 +168,12 @@ def summarize(kind: str, entity: Any, folder: Path) -> dict[str, Any]:
 def load(path: Path) -> dict[str, Any]:
     """Load one file with the loader its ``$schema`` names; never raises."""
     try:
-        schema = str((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("$schema", ""))
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        schema = str(spec.get("$schema", ""))
         name = schema.rsplit("/", 1)[-1]
         loader = LOADERS.get(name)
+        if name == "batchDeployment.schema.json":
+            loader = BATCH_DEPLOYMENT_LOADERS.get(str(spec.get("type")), loader)
         if loader is None:
             return {"ok": False, "error": f"no azure-ai-ml loader for $schema {schema!r}"}
         entity = loader(path)

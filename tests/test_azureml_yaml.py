@@ -34,11 +34,12 @@ CUDA_BASE_IMAGE: str = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encod
     "cuda_base_image"
 ]["default"]
 #: Answer sets that together hold every variant of every Azure ML YAML: both workloads, both
-#: tasks, a training cluster or serverless compute, and the managed online endpoint.
+#: tasks, a training cluster or serverless compute, the managed online endpoint, and batch
+#: scoring on the cluster.
 ANSWER_SETS: dict[str, dict[str, Any]] = {
     "sklearn-classification-cluster-endpoint": {
         "workload": "sklearn", "task": "classification", "training_cluster": True,
-        "serving": "aml-endpoint",
+        "serving": "aml-endpoint", "batch_scoring": True,
     },
     "sklearn-regression-serverless": {
         "workload": "sklearn", "task": "regression", "training_cluster": False,
@@ -46,7 +47,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
     },
     "pytorch-classification-cluster-endpoint": {
         "workload": "pytorch", "task": "classification", "training_cluster": True,
-        "cluster_max_nodes": 3, "serving": "aml-endpoint",
+        "cluster_max_nodes": 3, "serving": "aml-endpoint", "batch_scoring": True,
     },
     "pytorch-regression-serverless": {
         "workload": "pytorch", "task": "regression", "training_cluster": False,
@@ -66,6 +67,12 @@ BROKEN: dict[str, tuple[str, str, str, str]] = {
                               "path: environment", "path: no-such-folder"),
     "bad-data-type": ("sklearn-regression-serverless", "data.yml",
                       "type: uri_file", "type: uri_files"),
+    "bad-output-action": ("sklearn-classification-cluster-endpoint", "batch-deployment.yml",
+                          "output_action: summary_only", "output_action: append_rows"),
+    "missing-scoring-script": ("pytorch-classification-cluster-endpoint", "batch-deployment.yml",
+                               "/serving/batch.py", "/serving/no_such_script.py"),
+    "long-endpoint-name": ("sklearn-classification-cluster-endpoint", "batch-endpoint.yml",
+                           "\nname: batch-", "\nname: batch-and-a-name-longer-than-azure-allows-"),
 }  # fmt: skip
 #: What each broken file's error must mention.
 BROKEN_ERRORS = {
@@ -74,6 +81,9 @@ BROKEN_ERRORS = {
     "bad-distribution": "process_count_per_instance",
     "missing-build-context": "no-such-folder",
     "bad-data-type": "Must be one of: uri_file, uri_folder",
+    "bad-output-action": "Value 'append_rows' passed is not in set",
+    "missing-scoring-script": "Failed to open scoring script",
+    "long-endpoint-name": "at most 32 characters",
     # A new kind of Azure ML file must get its loader in the script, not pass unchecked.
     "unknown-schema": "no azure-ai-ml loader",
 }
@@ -183,7 +193,8 @@ def test_every_azure_ml_yaml_loads_with_its_loader(
     schemas = {result_for(loaded, p)["schema"] for pr in projects.values() for p in aml_files(pr)}
     assert {
         "commandJob.schema.json", "data.schema.json", "environment.schema.json",
-        "managedOnlineDeployment.schema.json",
+        "managedOnlineDeployment.schema.json", "batchEndpoint.schema.json",
+        "batchDeployment.schema.json",
     } <= schemas  # fmt: skip
 
 
@@ -193,6 +204,8 @@ def test_the_matrix_holds_every_variant_of_every_file(projects: dict[str, Path])
         values = {answers[question] for answers in ANSWER_SETS.values()}
         assert len(values) == 2, question
     assert {a["serving"] == "aml-endpoint" for a in ANSWER_SETS.values()} == {True, False}
+    batch = {a["workload"] for a in ANSWER_SETS.values() if a.get("batch_scoring")}
+    assert batch == {"sklearn", "pytorch"}, "batch scoring's image differs by workload"
     pytorch = projects["pytorch-classification-cluster-endpoint"]
     assert (pytorch / "aml" / "environment" / "Dockerfile").is_file()
 
@@ -290,6 +303,52 @@ def test_jobs_train_in_the_environment_of_environment_yml(
                              "build_path": None, "dockerfile_path": None}  # fmt: skip
     for name, job in jobs_of(loaded, project).items():
         assert job["environment"] == described, name
+
+
+@pytest.mark.parametrize(
+    "answer_set", [name for name, answers in ANSWER_SETS.items() if answers.get("batch_scoring")]
+)
+def test_batch_scoring_runs_the_registered_model_on_the_cluster(
+    answer_set: str, projects: dict[str, Path], loaded: tuple[int, dict[str, Any], str]
+) -> None:
+    project = projects[answer_set]
+    aml = project / "aml"
+    endpoint = result_for(loaded, aml / "batch-endpoint.yml")["dict"]
+    deployment = result_for(loaded, aml / "batch-deployment.yml")
+    assert deployment["class"] == "ModelBatchDeployment"
+    spec = deployment["dict"]
+    assert spec["endpoint_name"] == endpoint["name"]
+    assert endpoint["auth_mode"] == "aad_token"
+    assert spec["compute"] == f"azureml:{stack_value(project, 'clusterName')}"
+    assert 1 <= spec["resources"]["instance_count"] <= int(stack_value(project, "clusterMaxNodes"))
+    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    assert spec["model"] == f"azureml:{slug}@latest"  # the CI sets the champion's version
+    package = slug.replace("-", "_")
+    code = spec["code_configuration"]
+    script = aml / code["code"] / code["scoring_script"]
+    assert script.resolve() == (project / "src" / package / "serving" / "batch.py").resolve()
+    assert Path(spec["environment"]["build"]["path"]) == (aml / "batch-environment").resolve()
+    assert spec["settings"]["output_action"] == "summary_only"
+    assert spec["settings"]["error_threshold"] == 0, "a file that fails its checks fails the job"
+    for tags in (endpoint["tags"], spec["tags"]):
+        assert set(tags) == {"project", "owner", "environment", "decommission-by"}
+
+
+def test_the_batch_image_installs_the_lock_and_is_hadolint_clean(projects: dict[str, Path]) -> None:
+    for name, answers in ANSWER_SETS.items():
+        if not answers.get("batch_scoring"):
+            continue
+        context = projects[name] / "aml" / "batch-environment"
+        result = completed([tool("hadolint"), "--no-color", "Dockerfile"], context)
+        assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+        text = (context / "Dockerfile").read_text(encoding="utf-8")
+        # The lock's versions, also where azureml-core's own bounds disagree with them.
+        for option in ("--requirement", "--override"):
+            assert f"{option} /tmp/requirements.txt" in text, option
+        user = re.findall(r"^USER (\S+)$", text, flags=re.MULTILINE)
+        assert user and all(part.isdigit() and int(part) > 0 for part in user[-1].split(":"))
+        ignored = (projects[name] / ".gitignore").read_text(encoding="utf-8").splitlines()
+        assert "aml/batch-environment/requirements.txt" in ignored, "written from the lock"
 
 
 def test_the_training_image_is_hadolint_clean_and_runs_as_a_user(

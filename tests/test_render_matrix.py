@@ -21,7 +21,10 @@ from tests.conftest import REPO_ROOT
 #: Questions whose answers interact in the file set: rendered in their full product.
 INTERACTING = ("ci_provider", "serving", "data_versioning")
 #: Answers a choice needs to be valid (a public IP needs the one range allowed SSH).
-NEEDS = {("workstation_public_ip", True): {"ssh_allowed_cidr": "203.0.113.7/32"}}
+NEEDS = {
+    ("workstation_public_ip", True): {"ssh_allowed_cidr": "203.0.113.7/32"},
+    ("batch_scoring", True): {"training_cluster": True},  # batch jobs run on the cluster
+}
 
 
 def template_choices() -> dict[str, list[Any]]:
@@ -59,6 +62,10 @@ def combinations() -> list[dict[str, Any]]:
 
 COMBINATIONS = combinations()
 LEFTOVER_JINJA = re.compile(r"\{\{|\}\}|\{%|%\}")
+#: A Makefile rule's target (variables are upper-case; `.PHONY` starts with a dot).
+MAKE_TARGET = re.compile(r"^([a-z][a-z0-9-]*):(?!=)", re.MULTILINE)
+#: The lines `make help` lists: the Makefile's own help rule greps for this.
+MAKE_HELP_LINE = re.compile(r"^[a-z-]+:.*## ", re.MULTILINE)
 #: GitHub Actions expressions are meant to survive rendering.
 GITHUB_EXPRESSION = re.compile(r"\$\{\{[^{}]*\}\}")
 
@@ -74,6 +81,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "Makefile",
         "README.md",
         "data/manifest.json",
+        "notebooks/01-explore.ipynb",
+        "notebooks/README.md",
         "params.yaml",
         "pyproject.toml",
         "reports/.gitkeep",
@@ -82,6 +91,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "tests/test_model_quality.py",
         "tests/test_pipeline.py",
         "tests/test_reproducibility.py",
+        "tests/test_retraining.py",
         "tests/test_scoring.py",
         "tests/test_tracking.py",
     }
@@ -89,7 +99,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         f"src/{package}/{module}.py"
         for module in (
             "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "evaluate", "predict", "reproducibility", "schema", "scoring", "tracking", "train",
+            "evaluate", "predict", "reproducibility", "retraining", "schema", "scoring", "tracking",
+            "train",
         )
     }  # fmt: skip
     files |= {
@@ -127,6 +138,10 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     }
     if answers["serving"] == "aml-endpoint":
         files.add("aml/online-deployment.yml")
+    # Batch scoring: the endpoint, its deployment on the cluster and the deployment's image.
+    if answers["batch_scoring"]:
+        files |= {"aml/batch-endpoint.yml", "aml/batch-deployment.yml",
+                  "aml/batch-environment/Dockerfile"}  # fmt: skip
     # Hyperparameter search (scikit-learn only): local sweep, its tests, the Azure ML sweep job.
     if answers["workload"] == "sklearn":
         files |= {"aml/sweep-job.yml", f"src/{package}/sweep.py", "tests/test_sweep.py"}
@@ -140,6 +155,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         }
         if answers["serving"] != "none":
             files.add(".github/workflows/deploy.yml")
+        if answers["batch_scoring"]:
+            files.add(".github/workflows/batch-score.yml")
     elif answers["ci_provider"] == "azure-devops":
         files |= {"azure-pipelines.yml", "decommission-pipeline.yml"}
     return files
@@ -181,3 +198,26 @@ def test_render_combination(
     for key, value in answers.items():
         if key in result.answers:  # answers to questions not asked are not recorded
             assert result.answers[key] == value
+    makefile = (result.path / "Makefile").read_text(encoding="utf-8")
+    assert {"help", "setup", "train", "predict", "lab"} <= set(MAKE_TARGET.findall(makefile))
+    assert_every_make_target_is_phony_and_helped(makefile)
+
+
+def assert_every_make_target_is_phony_and_helped(makefile: str) -> None:
+    """Every target is in `.PHONY` (none is a file) and has a line in `make help`."""
+    targets = MAKE_TARGET.findall(makefile)
+    assert len(targets) == len(set(targets)), "a target is defined twice"
+    phony = re.findall(r"^\.PHONY:(.*)$", makefile, re.MULTILINE)
+    assert len(phony) == 1 and sorted(phony[0].split()) == sorted(targets)
+    helped = [line.split(":")[0] for line in MAKE_HELP_LINE.findall(makefile)]
+    assert sorted(helped) == sorted(targets), "each target needs `target:  ## what it does`"
+
+
+def test_the_make_target_check_finds_a_missing_phony_or_help_line() -> None:
+    makefile = "UV := uv\n.PHONY: help lab\nhelp:  ## Show\n\ttrue\nlab: help  ## Lab\n\ttrue\n"
+    assert_every_make_target_is_phony_and_helped(makefile)
+    not_phony = makefile + "serve:  ## Serve\n\ttrue\n"
+    not_helped = makefile.replace("help lab", "help lab x") + "x: lab\n\ttrue\n"
+    for broken in (not_phony, not_helped):
+        with pytest.raises(AssertionError):
+            assert_every_make_target_is_phony_and_helped(broken)

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from .config import PROJECT_NAME, TASK
 from .data import FEATURES, SOURCE, TARGET
+from .retraining import cadence_of, card_lines
 
 
-def render_model_card(record: dict[str, Any]) -> str:
-    """Render the model card for a training record (the content of metrics.json)."""
+def render_model_card(record: dict[str, Any], trained_on: dt.date) -> str:
+    """Render the model card for a training record (the content of metrics.json).
+
+    Args:
+        record: The training record.
+        trained_on: The day of training (not in the record, which stays the same for
+            every run of one commit); the retraining section counts the due date from it.
+    """
     metric_rows = "\n".join(
         f"| {name} | {value:.4f} |" for name, value in record["metrics"].items()
     )
     package_rows = "\n".join(
         f"| {name} | {version} |" for name, version in record["packages"].items()
     )
+    retraining = "\n".join(card_lines(cadence_of(record["params"]), trained_on))
     return f"""# Model card: {PROJECT_NAME}
 
 ## Model
@@ -44,6 +53,9 @@ def render_model_card(record: dict[str, Any]) -> str:
 | package | version |
 |---|---|
 {package_rows}
+
+## Retraining
+{retraining}
 
 ## Intended use and limits
 A sample model trained on a small public dataset. Replace the data and review this card

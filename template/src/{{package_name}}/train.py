@@ -20,6 +20,7 @@ from .metrics import evaluate
 from .model import build_pipeline, save_model, training_facts, writes_outputs
 from .model_card import render_model_card
 from .reproducibility import environment_fingerprint, seed_everything
+from .retraining import cadence_of, today
 from .schema import build_schema
 
 
@@ -42,8 +43,15 @@ def train(
     Returns:
         The training record that was written to metrics.json; when tracked, the run id
         and registered version are added to it (they are not part of metrics.json).
+
+    Raises:
+        ParameterError: If params.yaml's retraining cadence is not one it can be.
     """
     params = apply_overrides(load_params(paths), overrides or {})
+    try:
+        cadence_of(params)  # a bad cadence fails here, not once the model is written
+    except ValueError as error:
+        raise ParameterError(str(error)) from error
     data_sha256 = check_manifest(paths)
     frame = load_raw(paths)
     validate(frame)
@@ -68,7 +76,7 @@ def train(
     }
     write_json(paths.schema, build_schema())
     write_json(paths.metrics, record)
-    paths.model_card.write_text(render_model_card(record), encoding="utf-8")
+    paths.model_card.write_text(render_model_card(record, today()), encoding="utf-8")
     enabled = params.get("tracking", {}).get("enabled", False) if track is None else track
     if enabled:
         from .tracking import log_training
