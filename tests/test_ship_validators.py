@@ -26,24 +26,45 @@ from tests.conftest import REPO_ROOT, uv_env
 from tests.ship_helpers import completed, tool, uv_cache_env
 
 VARIANTS: dict[str, dict[str, Any]] = {
-    "github-container-apps": {"ci_provider": "github", "serving": "container-apps"},
+    "github-container-apps": {
+        "ci_provider": "github",
+        "serving": "container-apps",
+        "batch_scoring": True,
+        "retrain_cadence": "monthly",
+    },
     "github-aml-endpoint-serverless": {
         "ci_provider": "github",
         "serving": "aml-endpoint",
         "training_cluster": False,
         "task": "regression",
     },
-    "github-no-serving": {"ci_provider": "github", "serving": "none"},
+    "github-no-serving": {"ci_provider": "github", "serving": "none", "retrain_cadence": "none"},
     "azure-devops-container-apps": {"ci_provider": "azure-devops", "serving": "container-apps"},
-    "azure-devops-aml-endpoint": {"ci_provider": "azure-devops", "serving": "aml-endpoint"},
+    "azure-devops-aml-endpoint": {
+        "ci_provider": "azure-devops",
+        "serving": "aml-endpoint",
+        "batch_scoring": True,
+        "batch_cadence": "weekly",
+        "retrain_cadence": "monthly",
+    },
     "azure-devops-no-serving": {
         "ci_provider": "azure-devops",
         "serving": "none",
         "training_cluster": False,
+        "retrain_cadence": "none",
     },
     "no-ci": {"ci_provider": "none", "python_version": "3.12"},
-    "github-pytorch": {"ci_provider": "github", "serving": "aml-endpoint", "workload": "pytorch"},
+    "github-pytorch": {
+        "ci_provider": "github",
+        "serving": "aml-endpoint",
+        "workload": "pytorch",
+        "batch_scoring": True,
+        "batch_cadence": "none",
+    },
 }
+#: The CI schedules (cron, UTC) of each cadence: retraining, and batch scoring.
+RETRAIN_CRON = {"weekly": "0 5 * * 1", "monthly": "0 5 1 * *"}
+BATCH_CRON = {"daily": "0 6 * * *", "weekly": "0 6 * * 1"}
 PACKAGE = "ship_check"
 
 
@@ -171,6 +192,7 @@ def test_github_workflows_match_their_schema(projects: dict[str, Path], variant:
     names = {path.name for path in workflows}
     assert {"ci.yml", "train.yml", "infra.yml", "plan-diff.yml"} <= names
     assert ("deploy.yml" in names) == (VARIANTS[variant]["serving"] != "none")
+    assert ("batch-score.yml" in names) == VARIANTS[variant].get("batch_scoring", False)
     result = completed(
         [
             tool("check-jsonschema"),
@@ -236,11 +258,57 @@ def test_azure_pipeline_matches_its_schema(projects: dict[str, Path], variant: s
     expected = ["checks", "infra", "plandiff", "train"]
     if VARIANTS[variant]["serving"] != "none":
         expected.append("deploy")
+    if VARIANTS[variant].get("batch_scoring"):
+        expected.append("batch")
     assert stages == expected
     assert (
         "azureSubscription: $(azureServiceConnection)"
         in (project / "azure-pipelines.yml").read_text()
     )
+
+
+# ---------------------------------------------------------------- schedules
+
+
+@pytest.mark.parametrize("variant", variants_with(ci_provider="github"))
+def test_github_schedules_follow_the_cadences(projects: dict[str, Path], variant: str) -> None:
+    workflows = projects[variant] / ".github" / "workflows"
+    answers = answers_of(projects[variant])
+
+    def crons(name: str) -> list[str]:
+        triggers = yaml.safe_load((workflows / name).read_text())[True]  # YAML 1.1: on = true
+        assert "workflow_dispatch" in triggers, name
+        return [entry["cron"] for entry in triggers.get("schedule") or []]
+
+    retrain = answers["retrain_cadence"]
+    assert crons("train.yml") == ([RETRAIN_CRON[retrain]] if retrain != "none" else [])
+    if answers["batch_scoring"]:
+        batch = answers["batch_cadence"]
+        assert crons("batch-score.yml") == ([BATCH_CRON[batch]] if batch != "none" else [])
+    params = yaml.safe_load((projects[variant] / "params.yaml").read_text())
+    assert params["retraining"] == {"cadence": retrain}
+
+
+@pytest.mark.parametrize("variant", variants_with(ci_provider="azure-devops"))
+def test_azure_pipeline_schedules_start_only_their_stage(
+    projects: dict[str, Path], variant: str
+) -> None:
+    answers = answers_of(projects[variant])
+    pipeline = yaml.safe_load((projects[variant] / "azure-pipelines.yml").read_text())
+    schedules = {entry["displayName"]: entry for entry in pipeline.get("schedules") or []}
+    expected = {}
+    if answers["retrain_cadence"] != "none":
+        expected["Retraining"] = RETRAIN_CRON[answers["retrain_cadence"]]
+    if answers["batch_scoring"] and answers["batch_cadence"] != "none":
+        expected["Batch scoring"] = BATCH_CRON[answers["batch_cadence"]]
+    assert {name: entry["cron"] for name, entry in schedules.items()} == expected
+    for entry in schedules.values():
+        assert entry["branches"] == {"include": ["main"]} and entry["always"] == "true"
+    conditions = {stage["stage"]: stage.get("condition", "") for stage in pipeline["stages"]}
+    assert "'Retraining')" in conditions["train"]
+    assert ("'Batch scoring')" in conditions.get("batch", "")) == answers["batch_scoring"]
+    for stage in ("checks", "infra"):
+        assert "ne(variables['Build.Reason'], 'Schedule')" in conditions[stage]
 
 
 # ---------------------------------------------------------------- Azure ML
@@ -314,8 +382,8 @@ def test_pre_commit_hooks_are_local_and_pinned_by_the_lock(projects: dict[str, P
 
 
 #: What checkov reads in a generated project: the images and the CI definitions.
-CHECKOV_INPUTS = ("Dockerfile", "aml/environment/Dockerfile", ".github", "azure-pipelines.yml",
-                  "decommission-pipeline.yml")  # fmt: skip
+CHECKOV_INPUTS = ("Dockerfile", "aml/environment/Dockerfile", "aml/batch-environment/Dockerfile",
+                  ".github", "azure-pipelines.yml", "decommission-pipeline.yml")  # fmt: skip
 
 
 @pytest.mark.slow
