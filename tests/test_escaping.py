@@ -204,6 +204,9 @@ def check_project(
     assert stack[f"{slug}:sshPublicKey"] == answers["ssh_public_key"]
     if answers["serving"] == "aml-endpoint":
         assert parsed["aml/online-deployment.yml"]["tags"]["owner"] == answers["owner"]
+    if answers.get("batch_scoring"):
+        for spec in ("aml/batch-endpoint.yml", "aml/batch-deployment.yml"):
+            assert parsed[spec]["tags"]["owner"] == answers["owner"], spec
 
     recorded = parsed[".copier-answers.yml"]
     assert recorded["project_name"] == name
@@ -328,6 +331,7 @@ def test_every_combination_escapes(scratch: Path, combination: dict[str, str]) -
         "owner": f"Owner {nasty}",
         "notification_email": "alerts+`id`@example.com",
         "ssh_public_key": f"{KEY} {nasty}",
+        "batch_scoring": True,  # the batch endpoint and deployment carry the owner tag
         **combination,
     }
     render_and_check(scratch, f"Risk {nasty}", answers, shell_markers=True)
