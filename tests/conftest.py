@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mlstart.core.new import NewProjectResult, new_project
+from mlstart.core.template import InstalledHistory, installed_history
 from mlstart.core.tools import find_uv
 
 from tests.ship_helpers import completed
@@ -112,3 +113,23 @@ def plain_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy2(REPO_ROOT / "copier.yml", folder / "copier.yml")
     shutil.copytree(REPO_ROOT / "template", folder / "template")
     return folder
+
+
+@pytest.fixture(scope="session")
+def release_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledHistory]:
+    """The template history this mlstart carries (built from the checkout's git history)."""
+    with installed_history(tmp_path_factory.mktemp("history")) as history:
+        yield history
+
+
+@pytest.fixture
+def key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME whose ~/.ssh holds a public key, as on the machine that made the project."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519.pub").write_text(f"{TEST_KEY}\n", encoding="utf-8")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test Author\n\temail = test.author@example.com\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    return home
