@@ -72,7 +72,7 @@ def make_release_project(history: InstalledHistory, version: str, parent: Path) 
 
 def make_team_edits(project: Path) -> None:
     """A team's usual edits to a 0.1.0 project, committed."""
-    replace_once(project / "params.yaml", "  C: 1.0\n", "  C: 0.5\n")
+    replace_once(project / "params.yaml", "  C: 1.0\n", "  C: 2.0\n")
     readme = project / "README.md"
     replace_once(readme, "## Metrics\n", f"{OUR_NOTES}## Metrics\n")
     replace_once(
@@ -100,7 +100,7 @@ def make_team_edits(project: Path) -> None:
 
 def check_team_edits_kept(project: Path) -> None:
     """Every edit of :func:`make_team_edits` is in the updated project."""
-    assert "  C: 0.5\n" in (project / "params.yaml").read_text()
+    assert "  C: 2.0\n" in (project / "params.yaml").read_text()
     assert "sweep:" in (project / "params.yaml").read_text()  # the template's new section
     readme = (project / "README.md").read_text()
     assert f"{OUR_NOTES}## Metrics\n" in readme
@@ -138,6 +138,9 @@ def test_release_project_updates_offline_keeping_edits(
 ) -> None:
     """The first real update: a 0.1.0 project to the template of this mlstart."""
     project = make_release_project(release_history, "0.1.0", tmp_path)
+    # 0.2.0 moved the infra tests' harness to infra/tests/mocks.py; this team had changed it.
+    harness = project / "infra" / "components" / "mocks.py"
+    harness.write_text(f"{harness.read_text()}\n# our fix\n")
     make_team_edits(project)
 
     result = update_project(project)
@@ -145,8 +148,14 @@ def test_release_project_updates_offline_keeping_edits(
     assert result.old_version == "v0.1.0"
     assert result.new_version == f"v{release_history.current}"
     assert result.conflicts == ["README.md"]  # the only lines both sides changed
-    assert result.warnings == []
     check_team_edits_kept(project)
+    assert harness.read_text().endswith("# our fix\n")  # kept, not removed
+    assert (project / "infra" / "tests" / "mocks.py").is_file()
+    assert result.removed == []
+    assert len(result.warnings) == 1
+    assert (
+        "no longer has infra/components/mocks.py; your changed copy is kept" in result.warnings[0]
+    )
     assert {"params.yaml", "aml/sweep-job.yml", ".copier-answers.yml"} <= set(result.changed)
     answers = answers_of(project)
     assert answers["_src_path"] == TEMPLATE_REPOSITORY  # the project stays portable
@@ -254,8 +263,9 @@ def fork(tmp_path: Path) -> Path:
 
 
 def release_fork(repo: Path) -> None:
-    """The fork's v1.1.0: a new file, a Makefile line and a new license text."""
+    """The fork's v1.1.0: a new file, one removed, a Makefile line and a new license text."""
     (repo / "template" / "CONTRIBUTING.md").write_text("# Contributing\n\nOpen a pull request.\n")
+    (repo / "template" / ".dockerignore").unlink()
     makefile = repo / "template" / "Makefile.jinja"
     replace_once(
         makefile, "$(UV) sync --compile-bytecode\n", "$(UV) sync --compile-bytecode --frozen\n"
@@ -301,6 +311,7 @@ def test_fork_project_updates_from_its_fork(
     captured = capsys.readouterr()
     assert "Updated from template v1.0.0 to v1.1.0." in captured.out
     assert "  changed  CONTRIBUTING.md" in captured.out
+    assert "  removed  .dockerignore" in captured.out
     assert "  conflict Makefile" in captured.out
     assert "1 file(s) have conflicts" in captured.err
     assert licence.read_text() == "Proprietary. All rights reserved by our company.\n"

@@ -42,7 +42,13 @@ def update(
         echo_warning(warning)
     typer.echo(f"Updated from template {result.old_version} to {result.new_version}.")
     for changed in result.changed:
-        mark = "conflict" if changed in result.conflicts else "changed"
+        mark = (
+            "conflict"
+            if changed in result.conflicts
+            else "removed"
+            if changed in result.removed
+            else "changed"
+        )
         typer.echo(f"  {mark:8} {changed}")
     if result.conflicts:
         echo_warning(

@@ -59,6 +59,7 @@ class UpdateResult:
         old_version: The template version the project was on.
         new_version: The template version it is on now.
         changed: Files the update added, changed or removed.
+        removed: Those it removed (the template no longer has them).
         conflicts: Files where the project's edits and the template's changes collide;
             each holds inline conflict markers to resolve by hand.
         warnings: One line for each answer that could not be carried over as it was.
@@ -67,6 +68,7 @@ class UpdateResult:
     old_version: str | None
     new_version: str | None
     changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -150,15 +152,20 @@ def update_project(
         if source is None:  # already there
             return UpdateResult(old_version=old, new_version=old)
         report(f"Updating {root} from template {old} to {source.ref or 'its latest version'}")
-        _update_in_clone(root, source, overrides, scratch)
+        kept = _update_in_clone(root, source, old, before, overrides, scratch)
+    warnings += [
+        f"the template no longer has {path}; your changed copy is kept: move your changes "
+        "where they belong now (see the CHANGELOG), then delete it"
+        for path in kept
+    ]
     after = _recorded(answers_path)
     changed = dirty_paths(root)
-    conflicts = [path for path in changed if _has_conflict(root / path)]
     return UpdateResult(
         old_version=old,
         new_version=_as_str(after.get("_commit")),
         changed=changed,
-        conflicts=conflicts,
+        removed=[path for path in changed if not (root / path).exists()],
+        conflicts=[path for path in changed if _has_conflict(root / path)],
         warnings=warnings,
     )
 
@@ -259,9 +266,19 @@ def _check_known_revision(location: str, revision: str) -> None:
 
 
 def _update_in_clone(
-    root: Path, source: _Source, overrides: Mapping[str, Any], scratch: Path
-) -> None:
-    """Run copier's update in a scratch clone of the project, then apply its changes here."""
+    root: Path,
+    source: _Source,
+    old: str,
+    recorded: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    scratch: Path,
+) -> list[str]:
+    """Run copier's update in a scratch clone of the project, then apply its changes here.
+
+    Returns:
+        The files the template removed (or moved) that the project had changed: they are
+        kept, for the team to carry its changes over.
+    """
     head = git(root, "rev-parse", "HEAD").strip()
     clone = scratch / "project"
     # --shared: the clone reads the project's objects where they are (nothing is copied).
@@ -286,11 +303,43 @@ def _update_in_clone(
             quiet=True,
             unsafe=False,
         )
+    kept = _keep_changed_files_the_template_removed(clone, source, old, recorded, scratch)
     _set_source(answers, source.record)
     git(clone, "add", "--all")
     patch = _run_bytes(clone, "diff", "--cached", "--binary", "--no-renames", head)
     if patch:
         _run_bytes(root, "apply", "--binary", "--whitespace=nowarn", stdin=patch)
+    return kept
+
+
+def _keep_changed_files_the_template_removed(
+    clone: Path, source: _Source, old: str, recorded: Mapping[str, Any], scratch: Path
+) -> list[str]:
+    """Restore the files the update removed that the project had changed.
+
+    copier removes every file the new template no longer renders (a removed or moved file),
+    edited or not. A file is compared with the old template's own render of it (the project's
+    answers, at ``old``): if the project's differs, the team changed it, and it stays.
+    """
+    status = git(clone, "status", "--porcelain", "--no-renames").splitlines()
+    removed = [line[3:] for line in status if line[:2] == " D"]
+    if not removed:
+        return []
+    from copier import run_copy
+
+    rendered = scratch / "old-render"
+    answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
+    with copier_errors("cannot render the project's template version"):
+        run_copy(source.location, rendered, data=answers, vcs_ref=old, defaults=True,
+                 overwrite=True, quiet=True, unsafe=False)  # fmt: skip
+    kept = []
+    for path in removed:
+        ours = _run_bytes(clone, "show", f"HEAD:{path}")
+        template_file = rendered / path
+        if not template_file.is_file() or template_file.read_bytes() != ours:
+            git(clone, "checkout", "HEAD", "--", path)
+            kept.append(path)
+    return kept
 
 
 #: Identity and settings for the scratch clone's one commit (never seen outside it).
