@@ -384,3 +384,16 @@ def test_key_path_that_cannot_be_read_is_emptied_with_a_warning(key_home: Path) 
     answers, warnings = upgrade_answers({"ssh_public_key": "~/.ssh/missing.pub"})
     assert answers == {"ssh_public_key": ""}
     assert len(warnings) == 1 and "pulumi config set sshPublicKey" in warnings[0]
+
+
+def test_a_conflict_is_a_marker_line_not_a_mention_of_one(tmp_path: Path) -> None:
+    from mlstart.core.update import _has_conflict
+
+    prose = tmp_path / "README.md"
+    prose.write_text("Conflicts hold `<<<<<<< before updating` lines.\n")
+    conflict = tmp_path / "params.yaml"
+    conflict.write_text(
+        "<<<<<<< before updating\nseed: 7\n=======\nseed: 42\n>>>>>>> after updating\n"
+    )
+    assert not _has_conflict(prose)
+    assert _has_conflict(conflict)

@@ -184,6 +184,8 @@ def _template_source(
         report("Reading the template history this mlstart carries")
         with installed_history(scratch) as history:
             wanted = target or f"v{history.current}"
+            if not wanted.startswith("v") and wanted in history.versions:
+                wanted = f"v{wanted}"  # --version 0.2.0 names the release v0.2.0
             _check_versions(old, wanted, history.versions, history.current)
             if old == wanted:
                 yield None
@@ -283,7 +285,9 @@ def _update_in_clone(
     clone = scratch / "project"
     # --shared: the clone reads the project's objects where they are (nothing is copied).
     git(scratch, "clone", "--quiet", "--shared", "--no-checkout", "--", str(root), str(clone))
-    git(clone, "checkout", "--quiet", "--detach", head)
+    # Files kept in Git LFS stay pointers here (an update never touches them): checking them
+    # out would download them. GIT_LFS_SKIP_SMUDGE, https://man.archlinux.org/man/git-lfs-smudge.1.en
+    _run_bytes(clone, "checkout", "--quiet", "--detach", head, env={"GIT_LFS_SKIP_SMUDGE": "1"})
     answers = clone / ANSWERS_FILE
     if _set_source(answers, source.location):
         git(clone, *_IDENTITY, "commit", "--quiet", "--no-verify", "--all",
@@ -365,10 +369,12 @@ def _set_source(answers: Path, source: str) -> bool:
     return True
 
 
-def _run_bytes(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def _run_bytes(
+    cwd: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+) -> bytes:
     """Run git with bytes in and out (patches hold file contents in any encoding)."""
     result = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True,
-                            check=False)  # fmt: skip
+                            env={**os.environ, **(env or {})}, check=False)  # fmt: skip
     if result.returncode != 0:
         reason = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise MlstartError(
@@ -401,12 +407,17 @@ def _recorded(answers_path: Path) -> dict[str, Any]:
 
 
 def _has_conflict(path: Path) -> bool:
+    """Whether a file holds a conflict: a line that is copier's marker, as copier checks."""
     if not path.is_file():
         return False
     try:
-        return CONFLICT_MARKER in path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError):
+        with path.open("rb") as lines:
+            return any(line.rstrip() in _MARKER_LINES for line in lines)
+    except OSError:
         return False
+
+
+_MARKER_LINES = {CONFLICT_MARKER.encode(), b">>>>>>> after updating"}
 
 
 def _as_str(value: object) -> str | None:
