@@ -173,8 +173,7 @@ def build_history(
             parent = store.commit(worktree, parent, current_tag, origin=None)
             store.tag(current_tag, parent)
             tags.append(current_tag)
-        if parent is None:
-            raise HistoryError("no release and no working tree to build a history from")
+        assert parent is not None  # at least the working tree's commit
         store.bundle(parent, destination)
         head = _git(repo, "rev-parse", "HEAD").strip()
         uncommitted = worktree != store.release_tree(head)
