@@ -95,6 +95,11 @@ def _released(folder: Path) -> TemplateSource:
     )
 
 
+def is_running_checkout(path: Path) -> bool:
+    """Whether ``path`` is the source checkout this mlstart runs from (an editable install)."""
+    return path.resolve() == _CHECKOUT and (_CHECKOUT / ".git").exists()
+
+
 def is_official(src_path: str) -> bool:
     """Whether a recorded ``_src_path`` is mlstart's public repository (with or without .git)."""
     return _without_git_suffix(src_path) == _without_git_suffix(TEMPLATE_REPOSITORY)

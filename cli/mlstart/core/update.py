@@ -35,12 +35,12 @@ from mlstart.core.answers import yaml_problem
 from mlstart.core.git import dirty_paths, git, is_repository
 from mlstart.core.migrations import upgrade_answers
 from mlstart.core.template import (
-    _CHECKOUT,
     TEMPLATE_REF_ENV_VAR,
     TEMPLATE_REPOSITORY,
     copier_errors,
     installed_history,
     is_official,
+    is_running_checkout,
     private_tempdir,
 )
 from mlstart.errors import MlstartError, TemplateError, UsageError
@@ -195,7 +195,7 @@ def _template_source(
     location = _located(template or recorded, given=template is not None)
     if _is_local(location):
         _check_known_revision(location, old)
-        if target is None and Path(location).resolve() == _CHECKOUT:
+        if target is None and is_running_checkout(Path(location)):
             target = "HEAD"  # the checkout mlstart runs from, uncommitted changes included
     yield _Source(location, target, location if template is not None else recorded)
 
