@@ -197,6 +197,23 @@ def test_project_already_current_says_so_in_one_line(
     assert captured.err == ""
 
 
+def test_a_moved_checkout_can_be_pointed_at_the_history_mlstart_carries(
+    fake_project: Any, release_history: InstalledHistory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlstart.cli import main
+
+    current = f"v{release_history.current}"
+    project = fake_project(_src_path="/nowhere/mlstart", _commit=current)
+    with pytest.raises(SystemExit) as exited:
+        main(["update", str(project)])
+    assert exited.value.code == 1
+    assert "error: the template /nowhere/mlstart recorded in" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["update", str(project), "--template", "gh:mlstart/mlstart"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"Already at template {current}; nothing to update.\n"
+
+
 @pytest.mark.parametrize(
     ("commit", "version", "message"),
     [

@@ -101,12 +101,22 @@ def is_running_checkout(path: Path) -> bool:
 
 
 def is_official(src_path: str) -> bool:
-    """Whether a recorded ``_src_path`` is mlstart's public repository (with or without .git)."""
-    return _without_git_suffix(src_path) == _without_git_suffix(TEMPLATE_REPOSITORY)
+    """Whether a ``_src_path`` names mlstart's public repository, in any of git's spellings.
+
+    ``https://github.com/mlstart/mlstart(.git)``, ``git@github.com:mlstart/mlstart.git`` and
+    copier's ``gh:mlstart/mlstart`` all do.
+    """
+    return _repository_path(src_path) == _repository_path(TEMPLATE_REPOSITORY)
 
 
-def _without_git_suffix(url: str) -> str:
-    return url.strip().rstrip("/").removesuffix(".git").lower()
+def _repository_path(url: str) -> str | None:
+    """``owner/name`` of a GitHub repository URL, lower-case; None for anything else."""
+    text = url.strip().rstrip("/").removesuffix(".git").lower()
+    for prefix in ("https://github.com/", "http://github.com/", "git@github.com:", "gh:",
+                   "ssh://git@github.com/", "git+https://github.com/"):  # fmt: skip
+        if text.startswith(prefix):
+            return text.removeprefix(prefix).strip("/")
+    return None
 
 
 def _shipped_bundle() -> Path | None:

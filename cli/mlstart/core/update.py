@@ -180,7 +180,7 @@ def _template_source(
     report: Progress,
 ) -> Iterator[_Source | None]:
     """Find the template for this update; None when the project is already on ``target``."""
-    if template is None and is_official(recorded):
+    if is_official(template or recorded):
         report("Reading the template history this mlstart carries")
         with installed_history(scratch) as history:
             wanted = target or f"v{history.current}"
@@ -238,7 +238,8 @@ def _located(source: str, *, given: bool) -> str:
         where = "given" if given else f"recorded in {ANSWERS_FILE} (_src_path)"
         raise TemplateError(
             f"the template {source} {where} does not exist here: pass --template PATH|URL "
-            "where it is now"
+            f"where it is now ({TEMPLATE_REPOSITORY} for a project made by an mlstart release: "
+            "the history mlstart carries)"
         )
     return str(path.resolve())
 
