@@ -99,6 +99,19 @@ def make_synced_project(parent: Path, name: str, **answers: Any) -> NewProjectRe
     return result
 
 
+#: Session fixtures that install a project: every test using one runs on the same xdist
+#: worker (``--dist loadgroup`` in pyproject), so each is built once, not once per worker.
+SHARED_INSTALLS = ("synced_project",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests that share an installed project onto one worker."""
+    for item in items:
+        for name in SHARED_INSTALLS:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+
+
 @pytest.fixture(scope="session")
 def synced_project(tmp_path_factory: pytest.TempPathFactory) -> NewProjectResult:
     """A default project, locked and synced once per session; read-only for tests that share it."""
