@@ -1,9 +1,13 @@
-"""Monthly cost estimates from a dated table of list prices shipped with mlstart.
+"""Monthly cost estimates from dated list prices: each priced line says where its price came from.
 
 Every estimate has two figures: *always on* (everything running 730 hours a month) and
 *scheduled* (VMs stopped by their shutdown schedule, clusters and serving scaled to zero).
-A size or region missing from the table is listed as unpriced, never guessed; usage-based
-services (storage, logs, key vault operations) are listed without an amount.
+Prices come from a :class:`PriceTable`: the price cache that ``mlstart prices refresh``
+fills from the Azure Retail Prices API, over the table shipped with mlstart (generated from
+a recorded answer of that API: see :mod:`mlstart_infra.prices`). A size or region missing
+from every table is listed as unpriced, never guessed; usage-based services (storage,
+logs, key vault operations) are listed without an amount. :func:`price_needs` says which
+prices an estimate looks up, so a refresh fetches exactly those.
 """
 
 from __future__ import annotations
