@@ -21,7 +21,7 @@ from mlstart.errors import PlanError, PricesError, UsageError
 if TYPE_CHECKING:
     from mlstart_infra.prices.client import RetailPricesClient
     from mlstart_infra.prices.queries import Query
-    from mlstart_infra.pricing import PriceNeed
+    from mlstart_infra.pricing import PriceNeed, PriceTable
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -184,7 +184,7 @@ def _old_cache() -> tuple[dict[str, Any] | None, str]:
         return None, f"the old cache could not be read ({error})"
 
 
-def _answered(table: Any, need: PriceNeed) -> bool:
+def _answered(table: PriceTable, need: PriceNeed) -> bool:
     from mlstart_infra.pricing import DISK_SECTION
 
     if need.section == DISK_SECTION:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import http.client
 import json
 import os
 import time
@@ -166,7 +167,7 @@ class RetailPricesClient:
                     ) from error
                 self.sleep(_backoff(attempt))
                 continue
-            except (urllib.error.URLError, OSError) as error:
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
                 reason = getattr(error, "reason", error)
                 if isinstance(reason, TimeoutError) and not last:
                     self.sleep(_backoff(attempt))
