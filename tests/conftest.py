@@ -35,6 +35,13 @@ def _isolated_git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: An
     monkeypatch.delenv("MLSTART_TEMPLATE", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_price_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
+    """Give each test its own empty price cache and Microsoft's Retail Prices API address."""
+    monkeypatch.setenv("MLSTART_CACHE_DIR", str(tmp_path_factory.mktemp("price-cache")))
+    monkeypatch.delenv("MLSTART_PRICES_URL", raising=False)
+
+
 def render_project(parent: Path, name: str, **answers: Any) -> Path:
     """Render a project quickly (no lock, no git) into ``parent`` and return its path.
 

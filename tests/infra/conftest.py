@@ -20,6 +20,7 @@ NEEDS_PULUMI = [
     "test_plan_command.py",
     "test_plan_diff_command.py",
     "test_policies.py",
+    "test_prices_command.py",
 ]
 collect_ignore = [] if importlib.util.find_spec("pulumi_azure_native") else NEEDS_PULUMI
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -236,11 +237,18 @@ def _money(value: float | None) -> str:
     return "unpriced" if value is None else f"{value:,.2f}"
 
 
-def _costs(report: PlanReport) -> list[str]:
+#: A price older than this many days is flagged in the plan's list of sources.
+STALE_AFTER_DAYS = 90
+
+
+def _costs(report: PlanReport, today: date | None = None) -> list[str]:
     cost = report.cost
+    dates = sorted({line.recorded_on for line in cost.lines if line.recorded_on})
+    recorded = f"{dates[0]} to {dates[-1]}" if len(dates) > 1 else cost.recorded_on
+    sources = list(dict.fromkeys(line.source for line in cost.lines if line.recorded_on))
     lines = [
-        f"Monthly cost estimate ({cost.currency}, list prices recorded {cost.recorded_on})",
-        f"  {'resource':<28} {'what':<48} {'always on':>10} {'scheduled':>10}",
+        f"Monthly cost estimate ({cost.currency}, list prices recorded {recorded})",
+        f"  {'resource':<28} {'what':<48} {'always on':>10} {'scheduled':>10}  price of",
     ]
     for line in cost.lines:
         if line.basis in ("free",):
@@ -248,7 +256,12 @@ def _costs(report: PlanReport) -> list[str]:
         what = line.description if line.basis != "usage-based" else f"usage-based: {line.note}"
         always = _money(line.always_on) if line.basis != "usage-based" else "-"
         scheduled = _money(line.scheduled) if line.basis != "usage-based" else "-"
-        lines.append(f"  {line.resource[:28]:<28} {what[:48]:<48} {always:>10} {scheduled:>10}")
+        dated = "-"
+        if line.recorded_on:
+            dated = f"{line.recorded_on} [{sources.index(line.source) + 1}]"
+        lines.append(
+            f"  {line.resource[:28]:<28} {what[:48]:<48} {always:>10} {scheduled:>10}  {dated}"
+        )
         if line.basis == "compute" and line.scheduled == 0 and line.always_on and line.note:
             # Scaled to zero it costs nothing idle, and always on is every node all month:
             # neither figure says what it costs while it runs; the note does (the hourly rate).
@@ -261,5 +274,19 @@ def _costs(report: PlanReport) -> list[str]:
         names = ", ".join(f"{line.resource} ({line.note})" for line in cost.unpriced)
         lines.append(f"  unpriced, not in the totals: {names}")
     lines.append("  assumptions: " + "; ".join(cost.assumptions))
-    lines.append(f"  source: {cost.source}")
+    lines.append("  sources of the prices:" if sources else f"  source: {cost.source}")
+    for number, source in enumerate(sources, start=1):
+        oldest = min(line.recorded_on for line in cost.lines if line.source == source)
+        lines.append(f"    [{number}] {source}{_age(oldest, today or date.today())}")
     return lines
+
+
+def _age(recorded_on: str, today: date) -> str:
+    """A warning when a price is older than :data:`STALE_AFTER_DAYS` ("" otherwise)."""
+    try:
+        days = (today - date.fromisoformat(recorded_on)).days
+    except ValueError:
+        return ""
+    if days <= STALE_AFTER_DAYS:
+        return ""
+    return f" (oldest price {days} days old: run `mlstart prices refresh`)"
