@@ -400,12 +400,11 @@ STOP_AT_SIX = {"computeStartStop": [{"action": "Stop", "triggerType": "Cron",
 
 GOOD_INSTANCE = {**GOOD_INSTANCE, "schedules": STOP_AT_SIX}
 #: A Stop recurrence as the compute instance component writes it (floats: the plan's numbers).
-STOP_AT_SEVEN = {"computeStartStop": [{"action": "Stop", "status": "Enabled",
-                                       "triggerType": "Recurrence",
-                                       "recurrence": {"frequency": "Day", "interval": 1.0,
-                                                      "timeZone": "UTC",
-                                                      "schedule": {"hours": [19.0],
-                                                                   "minutes": [0.0]}}}]}  # fmt: skip
+SEVEN_PM = {"frequency": "Day", "interval": 1.0, "timeZone": "UTC",
+            "schedule": {"hours": [19.0], "minutes": [0.0]}}  # fmt: skip
+STOP_AT_SEVEN = {"computeStartStop": [
+    {"action": "Stop", "status": "Enabled", "triggerType": "Recurrence", "recurrence": SEVEN_PM},
+]}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -220,6 +220,4 @@ class ComputeInstanceWorkstation(pulumi.ComponentResource):
                 f"{compute}: JupyterLab, VS Code or a terminal in the browser (SSH is off)"
             )
         )
-        self.register_outputs(
-            {"compute_name": self.compute.name, "compute_id": self.compute.id}
-        )
+        self.register_outputs({"compute_name": self.compute.name, "compute_id": self.compute.id})
