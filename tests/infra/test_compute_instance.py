@@ -11,7 +11,6 @@ from mlstart_infra.components import catalog, compute_instance, settings
 from mlstart_infra.offline.graph import ResourceGraph
 from mlstart_infra.offline.plan import ProgramFailedError, plan_project
 
-from tests.conftest import render_project
 from tests.infra.conftest import by_type, write_program
 from tests.infra.test_components import EXPECTED_ADVISORIES
 
@@ -22,7 +21,13 @@ ANSWERS = {"workstation_kind": "compute-instance", "shutdown_time": "18:30",
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render_project(tmp_path_factory.mktemp("ci"), "Instance Demo", **ANSWERS)
+    from mlstart.core.new import new_project
+
+    result = new_project("Instance Demo", output_dir=tmp_path_factory.mktemp("ci"), data=ANSWERS,
+                         defaults=True, git=False, lock=False)  # fmt: skip
+    assert result.warnings == []  # no SSH key needed, so none missing
+    assert "ssh_public_key" not in result.answers and "workstation_public_ip" not in result.answers
+    return result.path
 
 
 @pytest.fixture(scope="module")

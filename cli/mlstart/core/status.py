@@ -24,6 +24,7 @@ from mlstart_infra.components.catalog import (
     VM,
 )
 from mlstart_infra.month_cost import MonthCost, UnitRate
+from mlstart_infra.pricing import PriceTable
 
 from mlstart.core.live import Az, LiveStateError, parse_time, read_live_state, run_az
 from mlstart.core.schedule import days_until, next_shutdown
@@ -162,8 +163,6 @@ def stack_status(
         ToolMissingError: If the Pulumi CLI is missing.
         UsageError: If the stack does not exist.
     """
-    from mlstart_infra.pricing import PriceTable
-
     now = now or dt.datetime.now(dt.UTC)
     pulumi_project = load_project(project)
     pulumi_stack = open_stack(pulumi_project.folder, stack, create=False)
@@ -239,7 +238,7 @@ def compute_label(resource: StackResource) -> str:
 def compute_status(
     resource: StackResource,
     region: str,
-    table: Any,
+    table: PriceTable,
     now: dt.datetime,
     *,
     az: Az = run_az,
@@ -249,7 +248,7 @@ def compute_status(
     Args:
         resource: The resource from the stack's state.
         region: The stack's region, for resources that record none.
-        table: The price table (``PriceTable``).
+        table: The price table the plan uses.
         now: The current time (aware).
         az: Runs the Azure CLI.
 
