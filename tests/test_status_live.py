@@ -181,6 +181,7 @@ def test_compute_instance_project_through_up_status_and_down(
     standin_pulumi: StandinPulumi,  # noqa: F811
     standin_az: StandinAz,  # noqa: F811
 ) -> None:
+    pytest.importorskip("pulumi_azure_native")
     root = render_project(tmp_path, "Instance Life", workstation_kind="compute-instance",
                           decommission_by="2030-01-31")  # fmt: skip
     program = program_from_graph(plan_project(root).graph.to_dict()["resources"])
