@@ -100,6 +100,9 @@ def test_the_vm_month_comes_from_its_activity_log() -> None:
 
 def test_a_vm_without_operations_this_month_kept_its_state_and_the_view_wins() -> None:
     assert vm_timeline([], 0.0, NOV, NOW).changes == ((NOV, 0.0),)
+    # Powered off (still allocated, still billed) from a running state.
+    off = vm_timeline([event("powerOff", "2026-11-22T19:00:00Z")], 1.0, NOV, NOW)
+    assert [units for _, units in off.changes] == [1.0, 1.0]
     late = vm_timeline([event("deallocate", "2026-11-22T19:00:00Z")], 1.0, NOV, NOW)
     assert late.changes[-1] == (NOW, 1.0)  # started again; the log has not caught up
 

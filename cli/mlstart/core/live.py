@@ -196,22 +196,23 @@ def vm_timeline(
 ) -> Timeline:
     """A VM's month from its activity log (succeeded operations) and its present state.
 
-    Before the month's first operation the VM was in the state that operation left (a
-    start means it was deallocated before). Without operations this month, it has been in
-    its present state all month. The present state (instance view) has the last word.
+    Before the month's first operation the VM was deallocated if that operation was a
+    start, else billing (one deallocates, restarts or powers off a VM that runs). Without
+    operations this month, it has been in its present state all month. The present state
+    (instance view) has the last word.
     """
-    changes: list[tuple[dt.datetime, float]] = []
+    changes: list[tuple[dt.datetime, str]] = []
     for event in events if isinstance(events, list) else []:
         operation = str(_get(event, "operationName", "value") or "").lower()
         status = str(_get(event, "status", "value") or "")
         when = parse_time(_get(event, "eventTimestamp"))
         if operation in VM_OPERATIONS and status == "Succeeded" and when is not None:
-            changes.append((when, VM_OPERATIONS[operation]))
+            changes.append((when, operation))
     changes.sort(key=lambda change: change[0])
     if not changes:
         return Timeline(((month_start, units_now),))
-    before = 0.0 if changes[0][1] else 1.0
-    timeline = [(month_start, before), *changes]
+    before = 0.0 if changes[0][1].endswith("/start/action") else 1.0
+    timeline = [(month_start, before), *((when, VM_OPERATIONS[op]) for when, op in changes)]
     if timeline[-1][1] != units_now:  # the log has not caught up yet
         timeline.append((now, units_now))
     return Timeline(tuple(timeline))
