@@ -703,25 +703,38 @@ def _aml_compute(compute: PlannedResource, ctx: _Context) -> list[CostLine]:
 
 
 def _instance_hours(props: dict[str, Any], usage: UsageAssumptions) -> tuple[float, str] | None:
-    """Monthly hours of a compute instance that stops itself, and how (None: always on)."""
+    """Monthly hours of a compute instance that stops itself, and how (None: always on).
+
+    With both a stop schedule and idle shutdown, whichever stops it first each day counts:
+    the work ends ``workday_hours`` after the start, idle shutdown follows ``idle`` minutes
+    later, unless the schedule came first.
+    """
+    ways: list[tuple[float, str]] = []
     for schedule in dig(props, "schedules.computeStartStop", []) or []:
         if not isinstance(schedule, dict) or schedule.get("action") != "Stop":
             continue
         if schedule.get("status") == "Disabled":
             continue
-        stop = _stop_time(schedule)
+        stop = stop_time(schedule)
         if stop is not None:
-            hours = _daily_hours(stop, usage) * usage.workdays_per_month
-            return hours, f"stopped daily at {stop[:2]}:{stop[2:]} by its schedule"
+            ways.append((_daily_hours(stop, usage),
+                         f"stopped daily at {stop[:2]}:{stop[2:]} by its schedule"))  # fmt: skip
+            break
     idle = iso_minutes(props.get("idleTimeBeforeShutdown"))
-    if idle is None:
+    if idle is not None:
+        ways.append((usage.workday_hours + idle / 60, f"shuts down after {idle:g} idle minutes"))
+    if not ways:
         return None
-    daily = usage.workday_hours + idle / 60
-    return daily * usage.workdays_per_month, f"shuts down after {idle:g} idle minutes"
+    daily, how = min(ways, key=lambda way: way[0])
+    return daily * usage.workdays_per_month, how
 
 
-def _stop_time(schedule: dict[str, Any]) -> str | None:
-    """``HHMM`` of a daily stop schedule (recurrence or a simple cron), else None."""
+def stop_time(schedule: dict[str, Any]) -> str | None:
+    """``HHMM`` of a compute instance's stop schedule (recurrence or a simple cron), else None.
+
+    Args:
+        schedule: One ``computeStartStop`` entry, camelCase as the plan records it.
+    """
     hours = dig(schedule, "recurrence.schedule.hours") or []
     minutes = dig(schedule, "recurrence.schedule.minutes") or [0]
     if hours:

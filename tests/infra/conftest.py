@@ -16,6 +16,7 @@ __all__ = ["TEST_KEY", "by_type", "write_program"]
 #: Without the `azure` extra only the pure-Python tests (prices) can run.
 NEEDS_PULUMI = [
     "test_components.py",
+    "test_compute_instance.py",
     "test_generated_infra.py",
     "test_plan_command.py",
     "test_plan_diff_command.py",

@@ -39,7 +39,8 @@ CHECKOV = "checkov==3.3.30"
 #: Copier answers of the generated projects whose templates checkov judges.
 ANSWER_SETS: dict[str, dict[str, Any]] = {
     "defaults": {"ssh_public_key": TEST_KEY},
-    "aml-endpoint": {"serving": "aml-endpoint", "ssh_public_key": TEST_KEY},
+    # The workstation here is the compute instance (the other sets have the VM).
+    "aml-endpoint": {"serving": "aml-endpoint", "workstation_kind": "compute-instance"},
     "container-apps-public-ip": {
         "serving": "container-apps",
         "workstation_public_ip": True,

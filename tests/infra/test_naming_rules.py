@@ -33,8 +33,9 @@ EXAMPLES = {
     catalog.REGISTRY: (["crcredit01"], ["cr-credit", "crab", "a" * 51]),
     catalog.ML_WORKSPACE: (["mlw-x_1", "1ws"], ["ws", "-ws", "w.s", "a" * 34]),
     catalog.ML_COMPUTE: (
-        ["train-cluster", "cpu1", "gpu-a1"],
-        ["cl", "1cpu", "train-1", "train-", "a" * 25],
+        ["train-cluster", "cpu1", "gpu-a1", "ci-credit-risk-a1b2c3"],
+        # "cpu-cluster-1": Azure's own example of a refused compute instance name.
+        ["cl", "1cpu", "train-1", "train-", "a" * 25, "cpu-cluster-1", "ci-credit-risk-123456"],
     ),
     catalog.ENDPOINT: (["ep-credit-risk", "my-endpoint"], ["ep", "1ep", "ep-", "ep_x", "a" * 33]),
     catalog.DEPLOYMENT: (["blue"], ["b1", "blue-", "blue_1"]),

@@ -307,7 +307,12 @@ def _stop(**trigger: object) -> dict[str, object]:
      ({"idleTimeBeforeShutdown": "PT1H"}, 9 * 22),
      ({"schedules": _stop(recurrence={"schedule": {"hours": [18], "minutes": [30]}})}, 10.5 * 22),
      ({"schedules": _stop(cron={"expression": "0 20 * * 1-5"})}, 12 * 22),
-     ({"schedules": _stop(cron={"expression": "0 20 * * *"}, status="Disabled")}, 730.0)],
+     ({"schedules": _stop(cron={"expression": "0 20 * * *"}, status="Disabled")}, 730.0),
+     # Schedule and idle shutdown: whichever stops it first (08:00 + 8 h of work + idle).
+     ({"schedules": _stop(cron={"expression": "0 19 * * *"}), "idleTimeBeforeShutdown": "PT1H"},
+      9 * 22),
+     ({"schedules": _stop(cron={"expression": "0 15 * * *"}), "idleTimeBeforeShutdown": "PT1H"},
+      7 * 22)],
 )  # fmt: skip
 def test_compute_instance_runs_until_idle_shutdown_or_its_stop_schedule(
     props: dict[str, object], hours: float

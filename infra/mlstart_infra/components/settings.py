@@ -29,14 +29,23 @@ COMMON_KEYS = (
     "serving",
     "dataVersioning",
 )
+#: Keys every workstation kind reads.
 WORKSTATION_KEYS = (
+    "workstationKind",
     "vmSize",
     "shutdownTime",
     "timeZone",
+    "idleShutdownMinutes",
+)
+#: Keys only the VM workstation reads (the compute instance has no SSH and no public IP).
+VM_WORKSTATION_KEYS = (
     "shutdownNoticeMinutes",
     "sshPublicKey",
     "publicIp",
 )
+#: ``workstationKind`` values: a VM with a DevTest Labs schedule, or an Azure ML compute
+#: instance stopped by its own schedule and idle shutdown.
+WORKSTATION_KINDS = ("vm", "compute-instance")
 CLUSTER_KEYS = (
     "clusterName",
     "clusterVmSize",
@@ -46,6 +55,7 @@ CLUSTER_KEYS = (
 )
 SERVING_CHOICES = ("container-apps", "aml-endpoint", "none")
 _SUFFIX = re.compile(r"^[a-z0-9]{6}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 
@@ -69,13 +79,17 @@ class Settings:
         name_suffix: Suffix that keeps globally and regionally unique names unique.
         data_versioning: ``manifest`` or ``dvc`` (dvc adds a private blob container).
         gpu_workstation: Whether to create the workstation.
+        workstation_kind: ``vm`` or ``compute-instance`` (see :data:`WORKSTATION_KINDS`).
         vm_size: Workstation VM size.
         shutdown_time: Daily shutdown, ``HH:MM``.
         time_zone: Windows time-zone id of the schedule.
-        shutdown_notice_minutes: Minutes of notice before the shutdown.
-        ssh_public_key: The workstation's OpenSSH public key text (or a legacy path).
-        public_ip: Whether the workstation gets a public IP.
-        ssh_allowed_cidr: The one range allowed SSH when ``public_ip``.
+        idle_shutdown_minutes: Idle minutes before the workstation stops itself (0: never).
+        shutdown_notice_minutes: Minutes of notice before the shutdown (VM).
+        ssh_public_key: The workstation's OpenSSH public key text, or a legacy path (VM).
+        public_ip: Whether the workstation gets a public IP (VM).
+        ssh_allowed_cidr: The one range allowed SSH when ``public_ip`` (VM).
+        instance_user_object_id: The Entra ID object id of the person the compute instance
+            is assigned to; None assigns it to whoever runs ``pulumi up``.
         notification_webhook_url: Optional webhook for the shutdown notice.
         training_cluster: Whether to create the training cluster.
         cluster_name: The cluster's name (``aml/train-job.yml`` runs on it).
@@ -103,14 +117,17 @@ class Settings:
     gpu_workstation: bool
     training_cluster: bool
     serving: str
+    workstation_kind: str = ""
     vm_size: str = ""
     shutdown_time: str = ""
     time_zone: str = ""
+    idle_shutdown_minutes: int = 0
     shutdown_notice_minutes: int = 0
     ssh_public_key: str = ""
     public_ip: bool = False
     ssh_allowed_cidr: str | None = None
     notification_webhook_url: str | None = None
+    instance_user_object_id: str | None = None
     cluster_name: str = ""
     cluster_vm_size: str = ""
     cluster_max_nodes: int = 0
@@ -140,8 +157,10 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
     wanted = list(COMMON_KEYS)
     if _flag(get, "gpuWorkstation"):
         wanted += WORKSTATION_KEYS
-        if _flag(get, "publicIp"):
-            wanted.append("sshAllowedCidr")
+        if _text(get, "workstationKind") == "vm":
+            wanted += VM_WORKSTATION_KEYS
+            if _flag(get, "publicIp"):
+                wanted.append("sshAllowedCidr")
     if _flag(get, "trainingCluster"):
         wanted += CLUSTER_KEYS
     if _text(get, "serving") == "aml-endpoint":
@@ -181,14 +200,21 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
     }
     if values["gpu_workstation"]:
         values.update(
+            workstation_kind=_choice(get, "workstationKind", WORKSTATION_KINDS),
             vm_size=_text(get, "vmSize"),
             shutdown_time=_text(get, "shutdownTime"),
             time_zone=_text(get, "timeZone"),
+            idle_shutdown_minutes=_whole_number(get, "idleShutdownMinutes"),
+        )
+    if values.get("workstation_kind") == "vm":
+        values.update(
             shutdown_notice_minutes=_whole_number(get, "shutdownNoticeMinutes"),
             ssh_public_key=_text(get, "sshPublicKey"),
             public_ip=_flag(get, "publicIp"),
             ssh_allowed_cidr=_optional(get, "sshAllowedCidr"),
         )
+    elif values.get("workstation_kind") == "compute-instance":
+        values["instance_user_object_id"] = _object_id(get, "instanceUserObjectId")
     if values["training_cluster"]:
         values.update(
             cluster_name=_text(get, "clusterName"),
@@ -257,6 +283,16 @@ def _choice(get: Getter, key: str, choices: tuple[str, ...]) -> str:
     value = _text(get, key)
     if value not in choices:
         raise SettingsError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _object_id(get: Getter, key: str) -> str | None:
+    value = _optional(get, key)
+    if value is not None and not _GUID.match(value):
+        raise SettingsError(
+            f"{key} must be an Entra ID object id (a GUID like "
+            f"00000000-0000-0000-0000-000000000000), not {value!r}"
+        )
     return value
 
 
