@@ -209,7 +209,7 @@ def unit_rate(
         size = str(dig(inputs, "properties.instanceType", ""))
         return _rate("instance", table.vm_hourly(size, region), size, region, 0.0, "")
     if type_token == CONTAINER_APP:
-        return _replica_rate(inputs, table)
+        return _replica_rate(inputs, region, table)
     return None
 
 
@@ -222,16 +222,16 @@ def _rate(
     return UnitRate(unit, hourly, fixed, description, note)
 
 
-def _replica_rate(inputs: Mapping[str, Any], table: PriceTable) -> UnitRate:
-    rates = table.data.get("container_apps", {}) or {}
+def _replica_rate(inputs: Mapping[str, Any], region: str, table: PriceTable) -> UnitRate:
+    vcpu = table.quote("container_apps", "vcpu_second", region)
+    gib = table.quote("container_apps", "gib_second", region)
     containers: Sequence[Any] = dig(inputs, "template.containers", []) or []
     cpu = sum(float(dig(c, "resources.cpu", 0) or 0) for c in containers)
     memory = sum(_gib(dig(c, "resources.memory", 0)) for c in containers)
     description = f"{cpu:g} vCPU / {memory:g} GiB per replica"
-    if not rates:
-        return UnitRate("replica", None, 0.0, description, "no recorded Container Apps prices")
-    per_second = cpu * float(rates.get("vcpu_second", 0))
-    per_second += memory * float(rates.get("gib_second", 0))
-    hourly = per_second * 3600
+    if vcpu is None or gib is None:
+        return UnitRate("replica", None, 0.0, description,
+                        f"no recorded Container Apps prices in {region}")  # fmt: skip
+    hourly = (cpu * vcpu.value + memory * gib.value) * 3600
     return UnitRate("replica", hourly, 0.0, description,
                     "consumption plan; the monthly free grant is not subtracted")  # fmt: skip

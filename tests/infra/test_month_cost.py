@@ -121,9 +121,10 @@ def test_unit_rates_follow_what_was_deployed() -> None:
     assert deployment is not None and deployment.unit == "instance"
     app = unit_rate(catalog.CONTAINER_APP, {"template": {"containers": [
         {"resources": {"cpu": 0.5, "memory": "1Gi"}}]}}, "westeurope", TABLE)  # fmt: skip
-    rates = TABLE.data["container_apps"]
-    assert app is not None and app.unit == "replica"
-    assert app.hourly == pytest.approx((0.5 * rates["vcpu_second"] + rates["gib_second"]) * 3600)
+    vcpu = TABLE.quote("container_apps", "vcpu_second", "westeurope")
+    gib = TABLE.quote("container_apps", "gib_second", "westeurope")
+    assert app is not None and app.unit == "replica" and vcpu and gib
+    assert app.hourly == pytest.approx((0.5 * vcpu.value + gib.value) * 3600)
     assert unit_rate(catalog.ENDPOINT, {}, "westeurope", TABLE) is None
 
 
