@@ -173,7 +173,11 @@ def test_container_app_scales_to_zero_behind_authentication(default_graph) -> No
     (auth,) = by_type(default_graph, "app:ContainerAppsAuthConfig")
     assert auth.get("containerAppName") == app.azure_name
     assert auth.get("globalValidation.unauthenticatedClientAction") == "Return401"
-    (role,) = by_type(default_graph, "authorization:RoleAssignment")
+    (role,) = [
+        r
+        for r in by_type(default_graph, "authorization:RoleAssignment")
+        if default_graph.component_of(r).type == "mlstart:azure:ContainerAppServing"
+    ]
     (registry,) = by_type(default_graph, "containerregistry:Registry")
     assert role.get("scope") == registry.id
     assert role.get("roleDefinitionId").endswith("7f951dda-4ed3-4680-a7ca-43fe172d538d")

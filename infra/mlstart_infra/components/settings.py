@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .idle_agent import MAX_MINUTES, MIN_MINUTES
+
 #: Config keys (without the project namespace) the program reads, by section.
 COMMON_KEYS = (
     "owner",
@@ -36,7 +38,10 @@ WORKSTATION_KEYS = (
     "shutdownNoticeMinutes",
     "sshPublicKey",
     "publicIp",
+    "idleShutdownMinutes",
 )
+#: Keys the stack sets when idle shutdown is on (idleShutdownMinutes is not 0).
+IDLE_KEYS = ("idleCpuPercent", "idleGpuPercent")
 CLUSTER_KEYS = (
     "clusterName",
     "clusterVmSize",
@@ -45,6 +50,9 @@ CLUSTER_KEYS = (
     "clusterIdleMinutes",
 )
 SERVING_CHOICES = ("container-apps", "aml-endpoint", "none")
+#: Idle minutes the idle-shutdown agent accepts, and the range of its percentages.
+IDLE_MINUTES = (MIN_MINUTES, MAX_MINUTES)
+PERCENT = (1, 100)
 _SUFFIX = re.compile(r"^[a-z0-9]{6}$")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
@@ -75,6 +83,10 @@ class Settings:
         shutdown_notice_minutes: Minutes of notice before the shutdown.
         ssh_public_key: The workstation's OpenSSH public key text (or a legacy path).
         public_ip: Whether the workstation gets a public IP.
+        idle_shutdown_minutes: Idle minutes after which the workstation's agent deallocates
+            it; 0 turns idle shutdown off.
+        idle_cpu_percent: Average CPU utilization below which the workstation is idle.
+        idle_gpu_percent: GPU utilization below which the workstation is idle.
         ssh_allowed_cidr: The one range allowed SSH when ``public_ip``.
         notification_webhook_url: Optional webhook for the shutdown notice.
         training_cluster: Whether to create the training cluster.
@@ -109,6 +121,9 @@ class Settings:
     shutdown_notice_minutes: int = 0
     ssh_public_key: str = ""
     public_ip: bool = False
+    idle_shutdown_minutes: int = 0
+    idle_cpu_percent: int = 0
+    idle_gpu_percent: int = 0
     ssh_allowed_cidr: str | None = None
     notification_webhook_url: str | None = None
     cluster_name: str = ""
@@ -142,6 +157,8 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
         wanted += WORKSTATION_KEYS
         if _flag(get, "publicIp"):
             wanted.append("sshAllowedCidr")
+        if _text(get, "idleShutdownMinutes") not in ("", "0"):
+            wanted += IDLE_KEYS
     if _flag(get, "trainingCluster"):
         wanted += CLUSTER_KEYS
     if _text(get, "serving") == "aml-endpoint":
@@ -188,7 +205,13 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
             ssh_public_key=_text(get, "sshPublicKey"),
             public_ip=_flag(get, "publicIp"),
             ssh_allowed_cidr=_optional(get, "sshAllowedCidr"),
+            idle_shutdown_minutes=_bounded(get, "idleShutdownMinutes", IDLE_MINUTES, off=0),
         )
+        if values["idle_shutdown_minutes"]:
+            values.update(
+                idle_cpu_percent=_bounded(get, "idleCpuPercent", PERCENT),
+                idle_gpu_percent=_bounded(get, "idleGpuPercent", PERCENT),
+            )
     if values["training_cluster"]:
         values.update(
             cluster_name=_text(get, "clusterName"),
@@ -240,6 +263,15 @@ def _whole_number(get: Getter, key: str) -> int:
         return int(value)
     except ValueError:
         raise SettingsError(f"{key} must be a whole number, not {value!r}") from None
+
+
+def _bounded(get: Getter, key: str, bounds: tuple[int, int], *, off: int | None = None) -> int:
+    value = _whole_number(get, key)
+    low, high = bounds
+    if value != off and not low <= value <= high:
+        also = f", or {off} to turn it off" if off is not None else ""
+        raise SettingsError(f"{key} must be {low}-{high}{also}, not {value}")
+    return value
 
 
 def _positive_number(get: Getter, key: str) -> float:
