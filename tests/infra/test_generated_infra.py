@@ -118,6 +118,8 @@ def test_stack_config_holds_the_answers(generate: Generate) -> None:
         ({"workstation_public_ip": True}, "must be an IPv4 CIDR"),
         ({"workstation_public_ip": True, "ssh_allowed_cidr": "0.0.0.0/0"}, "whole internet"),
         ({"shutdown_notice_minutes": 5}, "between 15 and 120 minutes"),
+        ({"idle_shutdown_minutes": 10}, "15-1440 minutes, or 0 to turn it off"),
+        ({"idle_gpu_percent": 0}, "idle GPU threshold must be 1-100 percent"),
     ],
 )
 def test_infra_answers_are_validated(

@@ -207,8 +207,9 @@ def _idle_shutdown(report: PlanReport) -> list[str]:
             lines.append(f"  {view.vm}: no agent and no opt-out")
             continue
         lines.append(
-            f"  {view.vm}: agent deallocates after {view.minutes} idle (no login or SSH session, "
-            f"CPU < {view.cpu_percent}%, GPU < {view.gpu_percent}%)"
+            f"  {view.vm}: agent deallocates after {(view.minutes or '?').removesuffix('m')} idle "
+            f"minutes (no login or SSH session, CPU < {view.cpu_percent}%, "
+            f"GPU < {view.gpu_percent}%)"
         )
         lines.append(f"    identity: {view.identity or 'none'} (the VM's own)")
         if view.role:
