@@ -520,9 +520,9 @@ def _error_text(error: urllib.error.HTTPError) -> str:
         return str(error.reason)
     if isinstance(body, dict):
         detail = body.get("error")
-        if isinstance(detail, dict):  # ARM: {"error": {"code": ..., "message": ...}}
+        if isinstance(detail, dict):  # ARM: an "error" object with "code" and "message"
             return f"{detail.get('code', '')}: {detail.get('message', '')}".strip(": ")
-        if isinstance(detail, str):  # IMDS: {"error": ..., "error_description": ...}
+        if isinstance(detail, str):  # IMDS: "error" and "error_description" strings
             return f"{detail}: {body.get('error_description', '')}".strip(": ")
     return str(error.reason)
 

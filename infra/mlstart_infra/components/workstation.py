@@ -360,8 +360,9 @@ class GpuWorkstation(pulumi.ComponentResource):
                 lambda identity: identity.principal_id if identity else ""
             ),
             principal_type="ServicePrincipal",
-            role_definition_id=pulumi.Output.all(vm_id, definition.name).apply(
-                lambda ids: role_definition_id(str(ids[0]), str(ids[1]))
+            # The GUID the definition is created with (its name), in the subscription form.
+            role_definition_id=vm_id.apply(
+                lambda vm: role_definition_id(vm, role_guid(vm, "role"))
             ),
             scope=vm_id,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[definition]),
