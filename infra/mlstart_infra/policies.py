@@ -724,6 +724,14 @@ def _instance_idle(props: dict[str, Any]) -> str | None:
     )
 
 
+def _idle_shutdown(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    from mlstart_infra.idle import idle_shutdown_of
+
+    views = idle_shutdown_of(graph)
+    findings = [Finding(v.vm, VM, "; ".join(v.problems)) for v in views if v.problems]
+    return len(views), findings
+
+
 def _budget_covers_estimate(graph: ResourceGraph, costs: CostEstimate) -> tuple[int, list[Finding]]:
     budgets = [b for b in graph.of_type(BUDGET) if (_number(b.get("amount")) or 0) > 0]
     unpriced = f"; {len(costs.unpriced)} resources unpriced" if costs.unpriced else ""
@@ -871,4 +879,8 @@ POLICIES: tuple[Policy, ...] = (
            "raise the budget amount or shrink the plan (smaller sizes, fewer nodes, earlier "
            "shutdown); the estimate is in the price table's currency", (),
            WithCosts(_budget_covers_estimate)),
+    Policy("MLS-COST-012", "Every VM runs the idle-shutdown agent or opts out explicitly",
+           "medium", True, "set idleShutdownMinutes (15-1440) so the workstation installs the "
+           "agent with a read+deallocate role on the VM itself, or 0 to tag it idle-shutdown: off",
+           (), _idle_shutdown),
 )  # fmt: skip

@@ -11,6 +11,11 @@ The design asks for as few roles as possible (docs/ci-identity.md explains each)
   without which its idle shutdown does not work) needs ``Role Based Access Control
   Administrator``, best with a condition that lets it assign those roles only; ``User Access
   Administrator`` or ``Owner`` would also do, with far more power.
+- A custom role definition (``authorization:RoleDefinition``: the GPU workstation's
+  idle-shutdown role, read and deallocate that VM only) needs
+  ``Microsoft.Authorization/roleDefinitions/write``, which Role Based Access Control
+  Administrator does not hold: ``User Access Administrator`` (``Microsoft.Authorization/*``)
+  or ``Owner`` does, and covers the role assignments too.
 - A budget (``Microsoft.Consumption/budgets/write``) is covered by Contributor at the
   budget's scope; where the budget's scope is outside the resource group, ``Cost
   Management Contributor`` at that scope is the narrowest role.
@@ -26,7 +31,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlstart_infra.components.catalog import BUDGET, RESOURCE_GROUP, ROLE_ASSIGNMENT
+from mlstart_infra.components.catalog import (
+    BUDGET,
+    RESOURCE_GROUP,
+    ROLE_ASSIGNMENT,
+    ROLE_DEFINITION,
+)
 
 BUILT_IN_ROLES_DOC = (
     "https://learn.microsoft.com/en-us/azure/role-based-access-control/built-in-roles"
@@ -97,9 +107,9 @@ def required_roles(graph: Iterable[_Resource]) -> list[RequiredRole]:
         graph: The offline plan's resources (a ``ResourceGraph`` or any iterable of them).
 
     Returns:
-        Contributor (always), then Role Based Access Control Administrator when the plan
-        assigns roles, then Cost Management Contributor when a budget lies outside the
-        resource group.
+        Contributor (always), then User Access Administrator when the plan defines a custom
+        role, else Role Based Access Control Administrator when it assigns roles, then Cost
+        Management Contributor when a budget lies outside the resource group.
     """
     resources = [r for r in graph if r.custom]
     groups = [r for r in resources if r.type == RESOURCE_GROUP]
@@ -116,8 +126,27 @@ def required_roles(graph: Iterable[_Resource]) -> list[RequiredRole]:
             first_up_scope=SUBSCRIPTION if group else None,
         )
     ]
-    assignments = [r for r in resources if r.type == ROLE_ASSIGNMENT]
-    if assignments:
+    if any(r.type == ROLE_DEFINITION for r in resources):
+        roles.append(
+            RequiredRole(
+                role="User Access Administrator",
+                scope=scope,
+                resource_group=group,
+                reason=(
+                    "the program defines a custom role (read and deallocate the workstation, "
+                    "for its idle-shutdown agent) and assigns roles; Role Based Access Control "
+                    "Administrator may assign roles but not define them"
+                ),
+                also_enough=("Owner",),
+                actions=(
+                    "Microsoft.Authorization/roleDefinitions/write",
+                    "Microsoft.Authorization/roleDefinitions/delete",
+                    "Microsoft.Authorization/roleAssignments/write",
+                    "Microsoft.Authorization/roleAssignments/delete",
+                ),
+            )
+        )
+    elif assignments := [r for r in resources if r.type == ROLE_ASSIGNMENT]:
         roles.append(
             RequiredRole(
                 role="Role Based Access Control Administrator",

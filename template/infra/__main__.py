@@ -15,6 +15,7 @@ from components import (
     CostGuardArgs,
     GpuWorkstation,
     GpuWorkstationArgs,
+    IdleShutdown,
     MlWorkspace,
     MlWorkspaceArgs,
     OnlineEndpointServing,
@@ -76,6 +77,15 @@ if settings.workstation_kind == "vm":
             notice_minutes=settings.shutdown_notice_minutes,
             public_ip=settings.public_ip,
             ssh_allowed_cidr=settings.ssh_allowed_cidr,
+            idle_shutdown=(
+                IdleShutdown(
+                    minutes=settings.idle_shutdown_minutes,
+                    cpu_percent=settings.idle_cpu_percent,
+                    gpu_percent=settings.idle_gpu_percent,
+                )
+                if settings.idle_shutdown_minutes
+                else None
+            ),
             tags=tags,
         ),
     )

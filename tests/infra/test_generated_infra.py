@@ -118,9 +118,10 @@ def test_stack_config_holds_the_answers(generate: Generate) -> None:
         ({"workstation_public_ip": True}, "must be an IPv4 CIDR"),
         ({"workstation_public_ip": True, "ssh_allowed_cidr": "0.0.0.0/0"}, "whole internet"),
         ({"shutdown_notice_minutes": 5}, "between 15 and 120 minutes"),
-        ({"idle_shutdown_minutes": 5}, "0 .off. or between 15 and 1440 minutes"),
-        ({"idle_shutdown_minutes": 1441}, "0 .off. or between 15 and 1440 minutes"),
+        ({"idle_shutdown_minutes": 5}, "15-1440 minutes, or 0 to turn it off"),
+        ({"idle_shutdown_minutes": 1441}, "15-1440 minutes, or 0 to turn it off"),
         ({"workstation_kind": "laptop"}, "'workstation_kind': 'laptop' is not in"),
+        ({"idle_gpu_percent": 0}, "idle GPU threshold must be 1-100 percent"),
     ],
 )
 def test_infra_answers_are_validated(

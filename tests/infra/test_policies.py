@@ -92,6 +92,8 @@ EXPECTED_FAILURES = {
     "MLS-COST-008", "MLS-COST-009",
     # issue 12: a compute instance without a stop schedule
     "MLS-COST-011",
+    # issue 12: a VM with neither the idle-shutdown agent nor the opt-out tag
+    "MLS-COST-012",
 }  # fmt: skip
 
 

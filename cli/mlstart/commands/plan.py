@@ -97,8 +97,9 @@ def plan(
 
 def render_text(report: PlanReport) -> str:
     """The human-readable plan: resources by component, policies, then costs."""
+    idle = [*_idle_shutdown(report), ""] if report.idle_shutdown else []
     return "\n".join(
-        [*_resources(report), "", *_conformance(report), "", *_policies(report), "",
+        [*_resources(report), "", *idle, *_conformance(report), "", *_policies(report), "",
          *_costs(report)]
     )  # fmt: skip
 
@@ -193,6 +194,29 @@ def _resources(report: PlanReport) -> list[str]:
     lines = [f"Plan for {graph.project}, stack {graph.stack}: {len(cloud)} resources"]
     for title, rows in groups.items():
         lines += [f"  {title}", *rows]
+    return lines
+
+
+def _idle_shutdown(report: PlanReport) -> list[str]:
+    """Per VM: the agent's thresholds, the identity and the role it uses, or the opt-out."""
+    lines = ["Idle shutdown (an agent on the VM deallocates it when idle, besides the schedule)"]
+    for view in report.idle_shutdown:
+        if view.mode == "off":
+            lines.append(f"  {view.vm}: off (tag idle-shutdown: off)")
+            continue
+        if view.mode == "missing":
+            lines.append(f"  {view.vm}: no agent and no opt-out")
+            continue
+        lines.append(
+            f"  {view.vm}: agent deallocates after {(view.minutes or '?').removesuffix('m')} idle "
+            f"minutes (no login or SSH session, CPU < {view.cpu_percent}%, "
+            f"GPU < {view.gpu_percent}%)"
+        )
+        lines.append(f"    identity: {view.identity or 'none'} (the VM's own)")
+        if view.role:
+            lines.append(f"    role: {view.role}: {', '.join(view.actions) or 'no action'}")
+        lines.append(f"    assigned at: {view.scope or 'nowhere'}")
+        lines += [f"    problem: {problem}" for problem in view.problems]
     return lines
 
 

@@ -8,7 +8,7 @@ plan is made, so the rest of mlstart works without the ``azure`` extra.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from mlstart.errors import PlanError, PolicyFailureError, ToolMissingError, Usag
 
 if TYPE_CHECKING:
     from mlstart_infra.conformance import ConformanceFinding
+    from mlstart_infra.idle import IdleShutdownView
     from mlstart_infra.offline.graph import ResourceGraph
     from mlstart_infra.policies import PolicyResult
     from mlstart_infra.pricing import CostEstimate, PriceTable
@@ -37,12 +38,14 @@ class PlanReport:
             the plan.
         policies: One result per policy.
         cost: The monthly estimate.
+        idle_shutdown: Per VM, its idle-shutdown agent, identity and role (or its opt-out).
     """
 
     graph: ResourceGraph
     conformance: list[ConformanceFinding]
     policies: list[PolicyResult]
     cost: CostEstimate
+    idle_shutdown: list[IdleShutdownView] = field(default_factory=list)
 
     @property
     def failed_mandatory(self) -> list[PolicyResult]:
@@ -66,6 +69,7 @@ class PlanReport:
             "conformance": [asdict(finding) for finding in self.conformance],
             "policies": [result.to_dict() for result in self.policies],
             "cost": self.cost.to_dict(),
+            "idle_shutdown": [view.to_dict() for view in self.idle_shutdown],
         }
 
 
@@ -93,12 +97,14 @@ def plan_project(
         PlanError: If the project, its config, its program or a price table cannot be used.
     """
     from mlstart_infra import conformance, policies, pricing
+    from mlstart_infra.idle import idle_shutdown_of
 
     table = price_table(prices)
     graph = plan_graph(path, stack=stack, timeout=timeout)
     cost = pricing.estimate(graph, prices=table)
     findings = conformance.check(graph, existing=existing_resources(graph.config, graph.project))
-    return PlanReport(graph, findings, policies.evaluate(graph, costs=cost), cost)
+    results = policies.evaluate(graph, costs=cost)
+    return PlanReport(graph, findings, results, cost, idle_shutdown_of(graph))
 
 
 def price_table(prices: Path | None = None) -> PriceTable:

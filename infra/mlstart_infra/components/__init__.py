@@ -27,6 +27,7 @@ _EXPORTS = {
     "CostGuardArgs": "cost_guard",
     "GpuWorkstation": "workstation",
     "GpuWorkstationArgs": "workstation",
+    "IdleShutdown": "idle_shutdown",
     "MlWorkspace": "workspace",
     "MlWorkspaceArgs": "workspace",
     "TrainingCluster": "cluster",

@@ -43,6 +43,7 @@ from .catalog import (
     REGISTRY,
     RESOURCE_GROUP,
     ROLE_ASSIGNMENT,
+    ROLE_DEFINITION,
     SCHEDULE,
     STORAGE,
     SUBNET,
@@ -265,6 +266,11 @@ _RULE_LIST = (
     ),
     NameRule(
         ROLE_ASSIGNMENT, "Microsoft.Authorization/roleAssignments", 36, 36,
+        r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "global",
+        NAME_RULES_URL + "#microsoftauthorization", "must be a GUID",
+    ),
+    NameRule(
+        ROLE_DEFINITION, "Microsoft.Authorization/roleDefinitions", 36, 36,
         r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "global",
         NAME_RULES_URL + "#microsoftauthorization", "must be a GUID",
     ),

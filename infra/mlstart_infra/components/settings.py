@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .idle_agent import MAX_MINUTES, MIN_MINUTES
+
 #: Config keys (without the project namespace) the program reads, by section.
 COMMON_KEYS = (
     "owner",
@@ -46,6 +48,8 @@ VM_WORKSTATION_KEYS = (
 #: ``workstationKind`` values: a VM with a DevTest Labs schedule, or an Azure ML compute
 #: instance stopped by its own schedule and idle shutdown.
 WORKSTATION_KINDS = ("vm", "compute-instance")
+#: Keys the stack sets when idle shutdown is on (idleShutdownMinutes is not 0).
+IDLE_KEYS = ("idleCpuPercent", "idleGpuPercent")
 CLUSTER_KEYS = (
     "clusterName",
     "clusterVmSize",
@@ -54,6 +58,9 @@ CLUSTER_KEYS = (
     "clusterIdleMinutes",
 )
 SERVING_CHOICES = ("container-apps", "aml-endpoint", "none")
+#: Idle minutes the idle-shutdown agent accepts, and the range of its percentages.
+IDLE_MINUTES = (MIN_MINUTES, MAX_MINUTES)
+PERCENT = (1, 100)
 _SUFFIX = re.compile(r"^[a-z0-9]{6}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
@@ -83,7 +90,10 @@ class Settings:
         vm_size: Workstation VM size.
         shutdown_time: Daily shutdown, ``HH:MM``.
         time_zone: Windows time-zone id of the schedule.
-        idle_shutdown_minutes: Idle minutes before the workstation stops itself (0: never).
+        idle_shutdown_minutes: Idle minutes before the workstation stops itself (0: never):
+            the VM's agent deallocates it, a compute instance uses Azure's idle shutdown.
+        idle_cpu_percent: Average CPU utilization below which the VM is idle (agent).
+        idle_gpu_percent: GPU utilization below which the VM is idle (agent).
         shutdown_notice_minutes: Minutes of notice before the shutdown (VM).
         ssh_public_key: The workstation's OpenSSH public key text, or a legacy path (VM).
         public_ip: Whether the workstation gets a public IP (VM).
@@ -125,6 +135,9 @@ class Settings:
     shutdown_notice_minutes: int = 0
     ssh_public_key: str = ""
     public_ip: bool = False
+    idle_shutdown_minutes: int = 0
+    idle_cpu_percent: int = 0
+    idle_gpu_percent: int = 0
     ssh_allowed_cidr: str | None = None
     notification_webhook_url: str | None = None
     instance_user_object_id: str | None = None
@@ -161,6 +174,8 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
             wanted += VM_WORKSTATION_KEYS
             if _flag(get, "publicIp"):
                 wanted.append("sshAllowedCidr")
+            if _text(get, "idleShutdownMinutes") not in ("", "0"):
+                wanted += IDLE_KEYS
     if _flag(get, "trainingCluster"):
         wanted += CLUSTER_KEYS
     if _text(get, "serving") == "aml-endpoint":
@@ -204,7 +219,7 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
             vm_size=_text(get, "vmSize"),
             shutdown_time=_text(get, "shutdownTime"),
             time_zone=_text(get, "timeZone"),
-            idle_shutdown_minutes=_whole_number(get, "idleShutdownMinutes"),
+            idle_shutdown_minutes=_bounded(get, "idleShutdownMinutes", IDLE_MINUTES, off=0),
         )
     if values.get("workstation_kind") == "vm":
         values.update(
@@ -213,6 +228,11 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
             public_ip=_flag(get, "publicIp"),
             ssh_allowed_cidr=_optional(get, "sshAllowedCidr"),
         )
+        if values["idle_shutdown_minutes"]:
+            values.update(
+                idle_cpu_percent=_bounded(get, "idleCpuPercent", PERCENT),
+                idle_gpu_percent=_bounded(get, "idleGpuPercent", PERCENT),
+            )
     elif values.get("workstation_kind") == "compute-instance":
         values["instance_user_object_id"] = _object_id(get, "instanceUserObjectId")
     if values["training_cluster"]:
@@ -266,6 +286,15 @@ def _whole_number(get: Getter, key: str) -> int:
         return int(value)
     except ValueError:
         raise SettingsError(f"{key} must be a whole number, not {value!r}") from None
+
+
+def _bounded(get: Getter, key: str, bounds: tuple[int, int], *, off: int | None = None) -> int:
+    value = _whole_number(get, key)
+    low, high = bounds
+    if value != off and not low <= value <= high:
+        also = f", or {off} to turn it off" if off is not None else ""
+        raise SettingsError(f"{key} must be {low}-{high}{also}, not {value}")
+    return value
 
 
 def _positive_number(get: Getter, key: str) -> float:

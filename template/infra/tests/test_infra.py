@@ -5,11 +5,12 @@ Run from the project root after `pip install -r infra/requirements.txt`:
     python -m pytest infra/tests
 """
 
+import base64
 from pathlib import Path
 
 import pytest
 import yaml
-from components import catalog, naming
+from components import catalog, idle_shutdown, naming
 from mocks import RecordedResource, run_program
 
 INFRA = Path(__file__).resolve().parents[1]
@@ -130,6 +131,28 @@ def test_workstation_is_reachable_and_has_explicit_outbound_access(resources) ->
     (subnet,) = of_type(resources, catalog.SUBNET)
     assert subnet.inputs["defaultOutboundAccess"] is False
     assert subnet.inputs["natGateway"]["id"] == nat.id
+
+
+@needs_workstation
+def test_workstation_runs_the_idle_agent_or_opts_out(resources) -> None:
+    (vm,) = of_type(resources, catalog.VM)
+    minutes = int(setting("idleShutdownMinutes"))
+    definitions = of_type(resources, catalog.ROLE_DEFINITION)
+    granted = [r for r in of_type(resources, catalog.ROLE_ASSIGNMENT) if r.inputs["scope"] == vm.id]
+    if minutes == 0:
+        assert vm.inputs["tags"][idle_shutdown.MINUTES_TAG] == idle_shutdown.OFF
+        assert "customData" not in vm.inputs["osProfile"] and not definitions and not granted
+        return
+    assert vm.inputs["tags"][idle_shutdown.MINUTES_TAG] == f"{minutes}m"
+    cloud_config = base64.b64decode(vm.inputs["osProfile"]["customData"]).decode()
+    assert cloud_config.startswith("#cloud-config\n")
+    written = {f["path"] for f in yaml.safe_load(cloud_config)["write_files"]}
+    assert set(idle_shutdown.INSTALLED_FILES) <= written
+    # The agent's identity may read and deallocate this VM, nothing else.
+    (definition,) = definitions
+    assert definition.inputs["permissions"][0]["actions"] == list(idle_shutdown.ROLE_ACTIONS)
+    (assignment,) = granted
+    assert assignment.inputs["roleDefinitionId"].endswith(definition.inputs["roleDefinitionId"])
 
 
 @needs_workstation
