@@ -36,6 +36,13 @@ def _isolated_git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: An
     monkeypatch.delenv("MLSTART_TEMPLATE", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_price_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
+    """Give each test its own empty price cache and Microsoft's Retail Prices API address."""
+    monkeypatch.setenv("MLSTART_CACHE_DIR", str(tmp_path_factory.mktemp("price-cache")))
+    monkeypatch.delenv("MLSTART_PRICES_URL", raising=False)
+
+
 def render_project(parent: Path, name: str, **answers: Any) -> Path:
     """Render a project quickly (no lock, no git) into ``parent`` and return its path.
 
@@ -98,6 +105,19 @@ def make_synced_project(parent: Path, name: str, **answers: Any) -> NewProjectRe
         timeout=900,
     )
     return result
+
+
+#: Session fixtures that install a project: every test using one runs on the same xdist
+#: worker (``--dist loadgroup`` in pyproject), so each is built once, not once per worker.
+SHARED_INSTALLS = ("synced_project",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests that share an installed project onto one worker."""
+    for item in items:
+        for name in SHARED_INSTALLS:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
 
 
 @pytest.fixture(scope="session")

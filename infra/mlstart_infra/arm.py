@@ -220,6 +220,12 @@ ARM_TYPES: Mapping[str, ArmType] = {
         "Microsoft.Authorization/roleAssignments", "roleAssignmentName",
         dropped=frozenset({"scope"}),
     ),
+    # Created in the resource group the template deploys into (its `scope` input); ARM
+    # calls the flattened `roleType` `type`.
+    catalog.ROLE_DEFINITION: ArmType(
+        "Microsoft.Authorization/roleDefinitions", "roleDefinitionId",
+        renames={"roleType": "type"}, dropped=frozenset({"scope"}),
+    ),
 }  # fmt: skip
 
 

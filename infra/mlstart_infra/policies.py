@@ -44,6 +44,7 @@ from mlstart_infra.components.catalog import UNTAGGABLE_TYPES as UNTAGGABLE_TYPE
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph, dig
 from mlstart_infra.pricing import CostEstimate, estimate
 from mlstart_infra.pricing import iso_minutes as iso_minutes
+from mlstart_infra.pricing import stop_time as _stop_time
 
 Severity = Literal["high", "medium", "low"]
 Status = Literal["pass", "fail", "not-applicable"]
@@ -700,6 +701,17 @@ def _stop_schedules(props: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _instance_stop_schedule(props: dict[str, Any]) -> str | None:
+    schedules = _stop_schedules(props)
+    if not schedules:
+        return "no enabled Stop schedule: nothing stops it at the end of the day"
+    # A Stop the pricing cannot place in the day (e.g. a cron with ranges of hours) is not
+    # trusted to end the day: the same reading prices the instance's scheduled hours.
+    if all(_stop_time(schedule) is None for schedule in schedules):
+        return "its Stop schedule names no time of day (recurrence hours/minutes or a cron)"
+    return None
+
+
 def _instance_idle(props: dict[str, Any]) -> str | None:
     minutes = iso_minutes(dig(props, "properties.idleTimeBeforeShutdown"))
     if (minutes is not None and minutes <= MAX_INSTANCE_IDLE_MINUTES) or _stop_schedules(props):
@@ -710,6 +722,14 @@ def _instance_idle(props: dict[str, Any]) -> str | None:
         f"idle shutdown after {minutes:g} minutes (more than {MAX_INSTANCE_IDLE_MINUTES}) "
         "and no stop schedule"
     )
+
+
+def _idle_shutdown(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    from mlstart_infra.idle import idle_shutdown_of
+
+    views = idle_shutdown_of(graph)
+    findings = [Finding(v.vm, VM, "; ".join(v.problems)) for v in views if v.problems]
+    return len(views), findings
 
 
 def _budget_covers_estimate(graph: ResourceGraph, costs: CostEstimate) -> tuple[int, list[Finding]]:
@@ -851,8 +871,16 @@ POLICIES: tuple[Policy, ...] = (
     Policy("MLS-COST-009", "Compute instances shut down when idle", "high", True,
            f"set idle_time_before_shutdown='PT30M' (at most PT{MAX_INSTANCE_IDLE_MINUTES}M) or a "
            "Stop schedule", (), _each_instance(_instance_idle)),
+    Policy("MLS-COST-011", "Compute instances stop on a daily schedule", "high", True,
+           "add schedules.compute_start_stop=[ComputeStartStopScheduleArgs(action='Stop', "
+           "trigger_type='Recurrence', recurrence=RecurrenceArgs(frequency='Day', ...))]", (),
+           _each_instance(_instance_stop_schedule)),
     Policy("MLS-COST-010", "The scheduled monthly estimate fits in the budget", "high", True,
            "raise the budget amount or shrink the plan (smaller sizes, fewer nodes, earlier "
            "shutdown); the estimate is in the price table's currency", (),
            WithCosts(_budget_covers_estimate)),
+    Policy("MLS-COST-012", "Every VM runs the idle-shutdown agent or opts out explicitly",
+           "medium", True, "set idleShutdownMinutes (15-1440) so the workstation installs the "
+           "agent with a read+deallocate role on the VM itself, or 0 to tag it idle-shutdown: off",
+           (), _idle_shutdown),
 )  # fmt: skip

@@ -16,10 +16,12 @@ __all__ = ["TEST_KEY", "by_type", "write_program"]
 #: Without the `azure` extra only the pure-Python tests (prices) can run.
 NEEDS_PULUMI = [
     "test_components.py",
+    "test_compute_instance.py",
     "test_generated_infra.py",
     "test_plan_command.py",
     "test_plan_diff_command.py",
     "test_policies.py",
+    "test_prices_command.py",
 ]
 collect_ignore = [] if importlib.util.find_spec("pulumi_azure_native") else NEEDS_PULUMI
 

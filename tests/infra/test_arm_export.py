@@ -39,7 +39,8 @@ CHECKOV = "checkov==3.3.30"
 #: Copier answers of the generated projects whose templates checkov judges.
 ANSWER_SETS: dict[str, dict[str, Any]] = {
     "defaults": {"ssh_public_key": TEST_KEY},
-    "aml-endpoint": {"serving": "aml-endpoint", "ssh_public_key": TEST_KEY},
+    # The workstation here is the compute instance (the other sets have the VM).
+    "aml-endpoint": {"serving": "aml-endpoint", "workstation_kind": "compute-instance"},
     "container-apps-public-ip": {
         "serving": "container-apps",
         "workstation_public_ip": True,
@@ -469,10 +470,18 @@ def test_template_is_deployable_shaped(
     (auth,) = _by_type(template, "Microsoft.App/containerApps/authConfigs")
     (app,) = _by_type(template, "Microsoft.App/containerApps")
     assert auth["name"] == f"{app['name']}/current"
-    (role,) = _by_type(template, "Microsoft.Authorization/roleAssignments")
+    idle_role, role = sorted(
+        _by_type(template, "Microsoft.Authorization/roleAssignments"), key=lambda r: r["scope"]
+    )
     assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", role["name"])
     assert role["scope"].startswith("Microsoft.ContainerRegistry/registries/")
     assert role["properties"]["roleDefinitionId"].startswith("[concat(subscription().id, ")
+    # The workstation's idle-shutdown role: defined in the group, assigned on the VM only.
+    (definition,) = _by_type(template, "Microsoft.Authorization/roleDefinitions")
+    assert definition["properties"]["assignableScopes"] == ["[resourceGroup().id]"]
+    assert definition["properties"]["type"] == "CustomRole"
+    assert idle_role["scope"] == f"Microsoft.Compute/virtualMachines/{vm['name']}"
+    assert idle_role["properties"]["roleDefinitionId"].endswith(f"{definition['name']}')]")
     (budget,) = _by_type(template, "Microsoft.Consumption/budgets")
     assert "scope" not in budget and budget["properties"]["amount"] > 0
 
