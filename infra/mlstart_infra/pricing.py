@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -479,7 +479,7 @@ def _aml_compute(compute: PlannedResource, ctx: _Context) -> list[CostLine]:
 def _instance_hours(props: dict[str, Any], usage: UsageAssumptions) -> tuple[float, str] | None:
     """Monthly hours of a compute instance that stops itself, and how (None: always on)."""
     for schedule in dig(props, "schedules.computeStartStop", []) or []:
-        if not isinstance(schedule, dict) or schedule.get("action") != "Stop":
+        if not isinstance(schedule, Mapping) or schedule.get("action") != "Stop":
             continue
         if schedule.get("status") == "Disabled":
             continue
@@ -494,7 +494,7 @@ def _instance_hours(props: dict[str, Any], usage: UsageAssumptions) -> tuple[flo
     return daily * usage.workdays_per_month, f"shuts down after {idle:g} idle minutes"
 
 
-def _stop_time(schedule: dict[str, Any]) -> str | None:
+def _stop_time(schedule: Mapping[str, Any]) -> str | None:
     """``HHMM`` of a daily stop schedule (recurrence or a simple cron), else None."""
     hours = dig(schedule, "recurrence.schedule.hours") or []
     minutes = dig(schedule, "recurrence.schedule.minutes") or [0]
