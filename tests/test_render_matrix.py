@@ -123,6 +123,13 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         f"infra/components/{module.name}"
         for module in (REPO_ROOT / "infra" / "mlstart_infra" / "components").glob("*.py")
     }
+    # infra/policy-pack: the pack's own files and its copy of mlstart's policies (symlinks).
+    pack = REPO_ROOT / "template" / "infra" / "policy-pack"
+    files |= {
+        f"infra/policy-pack/{path.relative_to(pack).as_posix()}"
+        for path in pack.rglob("*")
+        if path.is_file()
+    }
     if answers["data_versioning"] == "dvc":
         files |= {"dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", "tests/test_dvc.py"}
     # Serving, container, pre-commit, dev container and the Azure ML job.

@@ -8,7 +8,7 @@ them. Where checkov has the same rule its id is given as a reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -63,11 +63,20 @@ CLOSED_ACCESS = frozenset({"disabled", "securedbyperimeter"})
 
 @dataclass(frozen=True)
 class Finding:
-    """One resource that breaks a policy, and why."""
+    """One resource that breaks a policy, and why.
+
+    Attributes:
+        resource: The resource's Azure name (``(none)`` when no resource is to blame).
+        type: Its type token.
+        message: What is wrong.
+        urn: Its Pulumi URN, where the finding is about one resource in the graph (the
+            policy pack reports the violation against it).
+    """
 
     resource: str
     type: str
     message: str
+    urn: str | None = field(default=None, compare=False)
 
 
 #: A check returns how many resources it looked at and what it found wrong.
@@ -182,7 +191,7 @@ def evaluate(
 
 
 def _finding(resource: PlannedResource, message: str) -> Finding:
-    return Finding(resource.azure_name, resource.type, message)
+    return Finding(resource.azure_name, resource.type, message, resource.urn)
 
 
 def _each(types: Iterable[str], problem: Callable[[PlannedResource], str | None]) -> Check:
@@ -284,7 +293,7 @@ def _password_disabled(vm: PlannedResource) -> str | None:
 
 def _ssh_key(vm: PlannedResource) -> str | None:
     keys = dig(_linux(vm), "ssh.publicKeys", []) or []
-    if not any(isinstance(k, dict) and k.get("keyData") for k in keys):
+    if not any(isinstance(k, Mapping) and k.get("keyData") for k in keys):
         return "no SSH public key is configured"
     return None
 
@@ -292,7 +301,7 @@ def _ssh_key(vm: PlannedResource) -> str | None:
 def _ssh_key_available(vm: PlannedResource) -> str | None:
     keys = dig(_linux(vm), "ssh.publicKeys", []) or []
     for key in keys:
-        data = str(key.get("keyData", "")) if isinstance(key, dict) else ""
+        data = str(key.get("keyData", "")) if isinstance(key, Mapping) else ""
         if data.startswith(MISSING_KEY_MARKER):
             return f"the SSH public key file is missing: {data}"
     return None
@@ -306,7 +315,7 @@ def _managed_disk(vm: PlannedResource) -> str | None:
 
 def _nic_public_ip(nic: PlannedResource) -> str | None:
     configs = nic.get("ipConfigurations", []) or []
-    if any(isinstance(c, dict) and c.get("publicIPAddress") for c in configs):
+    if any(isinstance(c, Mapping) and c.get("publicIPAddress") for c in configs):
         return "the network interface has a public IP address"
     return None
 
@@ -529,7 +538,7 @@ def _budget(graph: ResourceGraph) -> tuple[int, list[Finding]]:
         alerts = [
             n
             for n in (budget.get("notifications", {}) or {}).values()
-            if isinstance(n, dict)
+            if isinstance(n, Mapping)
             and n.get("enabled") is not False
             and (n.get("contactEmails") or n.get("contactGroups") or n.get("contactRoles"))
         ]
@@ -692,12 +701,12 @@ def _instance_ssh(props: dict[str, Any]) -> str | None:
     return None
 
 
-def _stop_schedules(props: dict[str, Any]) -> list[dict[str, Any]]:
+def _stop_schedules(props: dict[str, Any]) -> list[Mapping[str, Any]]:
     schedules = dig(props, "properties.schedules.computeStartStop", []) or []
     return [
         s
         for s in schedules
-        if isinstance(s, dict) and s.get("action") == "Stop" and s.get("status") != "Disabled"
+        if isinstance(s, Mapping) and s.get("action") == "Stop" and s.get("status") != "Disabled"
     ]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -713,7 +713,7 @@ def _instance_hours(props: dict[str, Any], usage: UsageAssumptions) -> tuple[flo
     """
     ways: list[tuple[float, str]] = []
     for schedule in dig(props, "schedules.computeStartStop", []) or []:
-        if not isinstance(schedule, dict) or schedule.get("action") != "Stop":
+        if not isinstance(schedule, Mapping) or schedule.get("action") != "Stop":
             continue
         if schedule.get("status") == "Disabled":
             continue
@@ -731,7 +731,7 @@ def _instance_hours(props: dict[str, Any], usage: UsageAssumptions) -> tuple[flo
     return daily * usage.workdays_per_month, how
 
 
-def stop_time(schedule: dict[str, Any]) -> str | None:
+def stop_time(schedule: Mapping[str, Any]) -> str | None:
     """``HHMM`` of a compute instance's stop schedule (recurrence or a simple cron), else None.
 
     Args:
