@@ -135,7 +135,6 @@ class Settings:
     shutdown_notice_minutes: int = 0
     ssh_public_key: str = ""
     public_ip: bool = False
-    idle_shutdown_minutes: int = 0
     idle_cpu_percent: int = 0
     idle_gpu_percent: int = 0
     ssh_allowed_cidr: str | None = None

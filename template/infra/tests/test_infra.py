@@ -201,7 +201,7 @@ def test_compute_instance_is_private_and_signs_in_with_entra_id(resources) -> No
 
 @needs_instance
 def test_compute_instance_refuses_an_idle_time_azure_refuses() -> None:
-    with pytest.raises(ValueError, match="idle shutdown of 5 minutes"):
+    with pytest.raises(ValueError, match="idleShutdownMinutes must be 15-1440, or 0"):
         plan(idleShutdownMinutes="5")
 
 
