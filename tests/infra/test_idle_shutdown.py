@@ -115,7 +115,8 @@ BASE = {
     "notificationEmail": "o@x.io", "nameSuffix": "abc123", "gpuWorkstation": "true",
     "trainingCluster": "false", "serving": "none", "dataVersioning": "manifest",
     "workstationKind": "vm", "vmSize": "Standard_NC4as_T4_v3", "shutdownTime": "19:00",
-    "timeZone": "UTC", "shutdownNoticeMinutes": "30", "sshPublicKey": "ssh-ed25519 AAAA k", "publicIp": "false",
+    "timeZone": "UTC", "shutdownNoticeMinutes": "30", "sshPublicKey": "ssh-ed25519 AAAA k",
+    "publicIp": "false",
     "idleShutdownMinutes": "60", "idleCpuPercent": "10", "idleGpuPercent": "5",
 }  # fmt: skip
 
