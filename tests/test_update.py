@@ -152,10 +152,10 @@ def test_release_project_updates_offline_keeping_edits(
     assert harness.read_text().endswith("# our fix\n")  # kept, not removed
     assert (project / "infra" / "tests" / "mocks.py").is_file()
     assert result.removed == []
-    assert len(result.warnings) == 1
-    assert (
-        "no longer has infra/components/mocks.py; your changed copy is kept" in result.warnings[0]
-    )
+    kept = "no longer has infra/components/mocks.py; your changed copy is kept"
+    assert len(result.warnings) == 2
+    assert any(kept in warning for warning in result.warnings)
+    assert any(w.startswith("idle_shutdown_minutes is new in 0.4.0") for w in result.warnings)
     assert {"params.yaml", "aml/sweep-job.yml", ".copier-answers.yml"} <= set(result.changed)
     answers = answers_of(project)
     assert answers["_src_path"] == TEMPLATE_REPOSITORY  # the project stays portable
@@ -390,15 +390,28 @@ def test_binary_answers_file_is_one_line(fake_project: Any) -> None:
         update_project(project)
 
 
+#: Answers of a project whose template already asked idle_shutdown_minutes (0.4.0 on).
+IDLE_ANSWERED = {"idle_shutdown_minutes": 60}
+
+
 def test_key_path_of_0_1_0_becomes_the_key_text(key_home: Path) -> None:
-    answers, warnings = upgrade_answers({"ssh_public_key": "~/.ssh/id_ed25519.pub"})
+    answers, warnings = upgrade_answers(
+        {"ssh_public_key": "~/.ssh/id_ed25519.pub", **IDLE_ANSWERED}
+    )
     assert (answers, warnings) == ({"ssh_public_key": TEST_KEY}, [])
-    assert upgrade_answers({"ssh_public_key": TEST_KEY}) == ({}, [])
+    assert upgrade_answers({"ssh_public_key": TEST_KEY, **IDLE_ANSWERED}) == ({}, [])
     assert upgrade_answers({"gpu_workstation": False}) == ({}, [])
 
 
+def test_a_workstation_from_before_idle_shutdown_keeps_it_off() -> None:
+    answers, warnings = upgrade_answers({"gpu_workstation": True})
+    assert answers == {"idle_shutdown_minutes": 0}
+    assert len(warnings) == 1 and "pulumi config set idleShutdownMinutes 60" in warnings[0]
+    assert upgrade_answers({"gpu_workstation": True, "idle_shutdown_minutes": 0}) == ({}, [])
+
+
 def test_key_path_that_cannot_be_read_is_emptied_with_a_warning(key_home: Path) -> None:
-    answers, warnings = upgrade_answers({"ssh_public_key": "~/.ssh/missing.pub"})
+    answers, warnings = upgrade_answers({"ssh_public_key": "~/.ssh/missing.pub", **IDLE_ANSWERED})
     assert answers == {"ssh_public_key": ""}
     assert len(warnings) == 1 and "pulumi config set sshPublicKey" in warnings[0]
 

@@ -9,9 +9,11 @@ mlstart converts them in Python instead of copier's ``_migrations`` (shell comma
 the project, which copier runs only for a trusted template, ``--trust``): mlstart renders its
 own template with ``unsafe=False`` everywhere, and these steps are tested like any other code.
 
-Questions added since a project was made take their default, which keeps the old behaviour
-(``workload: sklearn``: the project stays a scikit-learn project). No question has been renamed
-or removed and no generated file has moved since 0.1.0; a step for such a change belongs here.
+Questions added since a project was made take their default where it keeps the old behaviour
+(``workload: sklearn``: the project stays a scikit-learn project; ``workstation_kind: vm``).
+Where the default would change what is deployed, a step here answers for the old behaviour
+(``idle_shutdown_minutes: 0``). No question has been renamed or removed and no generated file
+has moved since 0.1.0; a step for such a change belongs here.
 """
 
 from __future__ import annotations
@@ -36,7 +38,30 @@ def upgrade_answers(recorded: Mapping[str, Any]) -> tuple[dict[str, Any], list[s
     answers: dict[str, Any] = {}
     warnings: list[str] = []
     _ssh_key_text(recorded, answers, warnings)
+    _idle_shutdown_stays_off(recorded, answers, warnings)
     return answers, warnings
+
+
+def _idle_shutdown_stays_off(
+    recorded: Mapping[str, Any], answers: dict[str, Any], warnings: list[str]
+) -> None:
+    """0.4.0: ``idle_shutdown_minutes`` (default 60) is new; a workstation made before it keeps 0.
+
+    The VM's idle-shutdown agent is installed by cloud-init when the VM is created, and Azure
+    cannot change a VM's custom data afterwards: a deployed workstation would get the agent's
+    tags and role but no agent. Idle shutdown therefore stays off (the VM is tagged
+    ``idle-shutdown: off``, the explicit opt-out policy MLS-COST-012 accepts), and a warning
+    says how to turn it on.
+    """
+    if "idle_shutdown_minutes" in recorded or not recorded.get("gpu_workstation", True):
+        return
+    answers["idle_shutdown_minutes"] = 0
+    warnings.append(
+        "idle_shutdown_minutes is new in 0.4.0 and stays 0 (off) for this workstation: the "
+        "agent is installed only on a new VM; to turn it on, set it to 60 in infra/ "
+        "(pulumi config set idleShutdownMinutes 60) and replace the VM "
+        "(docs/cost-and-decommissioning.md, Idle shutdown)"
+    )
 
 
 def _ssh_key_text(
