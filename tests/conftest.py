@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mlstart.core.new import NewProjectResult, new_project
+from mlstart.core.template import InstalledHistory, installed_history
 from mlstart.core.tools import find_uv
 
 from tests.ship_helpers import completed
@@ -33,6 +34,13 @@ def _isolated_git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: An
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.delenv("MLSTART_TEMPLATE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_price_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
+    """Give each test its own empty price cache and Microsoft's Retail Prices API address."""
+    monkeypatch.setenv("MLSTART_CACHE_DIR", str(tmp_path_factory.mktemp("price-cache")))
+    monkeypatch.delenv("MLSTART_PRICES_URL", raising=False)
 
 
 def render_project(parent: Path, name: str, **answers: Any) -> Path:
@@ -99,6 +107,19 @@ def make_synced_project(parent: Path, name: str, **answers: Any) -> NewProjectRe
     return result
 
 
+#: Session fixtures that install a project: every test using one runs on the same xdist
+#: worker (``--dist loadgroup`` in pyproject), so each is built once, not once per worker.
+SHARED_INSTALLS = ("synced_project",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests that share an installed project onto one worker."""
+    for item in items:
+        for name in SHARED_INSTALLS:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+
+
 @pytest.fixture(scope="session")
 def synced_project(tmp_path_factory: pytest.TempPathFactory) -> NewProjectResult:
     """A default project, locked and synced once per session; read-only for tests that share it."""
@@ -112,3 +133,23 @@ def plain_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy2(REPO_ROOT / "copier.yml", folder / "copier.yml")
     shutil.copytree(REPO_ROOT / "template", folder / "template")
     return folder
+
+
+@pytest.fixture(scope="session")
+def release_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledHistory]:
+    """The template history this mlstart carries (built from the checkout's git history)."""
+    with installed_history(tmp_path_factory.mktemp("history")) as history:
+        yield history
+
+
+@pytest.fixture
+def key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME whose ~/.ssh holds a public key, as on the machine that made the project."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519.pub").write_text(f"{TEST_KEY}\n", encoding="utf-8")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test Author\n\temail = test.author@example.com\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    return home

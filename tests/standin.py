@@ -104,6 +104,10 @@ class StandinAz:
             return []
         return [json.loads(line)["args"] for line in log.read_text().splitlines()]
 
+    def live(self, resources: dict[str, dict[str, Any]]) -> None:
+        """What Azure holds now, by resource id (see STANDIN_AZ_LIVE in standin_az.py)."""
+        (self.home / "live.json").write_text(json.dumps(resources))
+
 
 @pytest.fixture
 def standin_az(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandinAz:
@@ -118,5 +122,6 @@ def standin_az(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandinAz:
     monkeypatch.setenv("STANDIN_AZ_HOME", str(home))
     monkeypatch.setenv("STANDIN_AZ_ACCOUNT", str(home / "account.json"))
     monkeypatch.setenv("STANDIN_AZ_ASSIGNMENTS", str(home / "assignments.json"))
+    monkeypatch.setenv("STANDIN_AZ_LIVE", str(home / "live.json"))
     (home / "assignments.json").write_text("[]")
     return StandinAz(home=home)

@@ -144,6 +144,8 @@ def exported(stack: str, resources: list[dict[str, Any]]) -> list[dict[str, Any]
         if custom:
             item["id"] = f"/standin/{resource['name']}"
             item["provider"] = f"{provider_urn}::{PROVIDER_ID}"
+        if resource.get("created"):  # when `up` created it (ResourceV3's `created`)
+            item["created"] = resource["created"]
         out.append(item)
     return out
 
@@ -267,7 +269,10 @@ def cmd_up(args: list[str]) -> None:
         {"type": PROVIDER_TYPE, "name": PROVIDER_NAME},
     ]
     wanted += program["resources"]
-    existing = {(r["type"], r["name"]) for r in state["resources"]}
+    existing = {(r["type"], r["name"]): r for r in state["resources"]}
+    for resource in wanted:
+        before = existing.get((resource["type"], resource["name"]))
+        resource["created"] = (before or {}).get("created") or resource.get("created") or now()
     print(f"Updating ({name})\n")
     print(f"     {'Type':<55} {'Name':<40} Status")
     created = 0

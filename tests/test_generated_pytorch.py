@@ -72,8 +72,12 @@ def cpu_torch_environment(project: Path) -> dict[str, str]:
     run([uv, "pip", "install", "--quiet", "--no-deps", cpu_torch_wheel(project), "-e", "."],
         project, env=venv)  # fmt: skip
     (project / "requirements-cpu.txt").unlink()
-    # `uv run` (the Makefile's) then uses this environment as it is, without syncing.
-    return {**venv, "UV_NO_SYNC": "1", "PATH": f"{Path(uv).parent}{os.pathsep}{os.environ['PATH']}"}
+    # `uv run` (the Makefile's) then uses this environment as it is, without syncing. This
+    # machine sets PYTHONDONTWRITEBYTECODE: cleared (empty), the first process to import a
+    # module caches its bytecode for the many that follow (compiling every installed package
+    # up front, as `uv sync --compile-bytecode` does, costs more than the suite saves).
+    path = f"{Path(uv).parent}{os.pathsep}{os.environ['PATH']}"
+    return {**venv, "UV_NO_SYNC": "1", "PYTHONDONTWRITEBYTECODE": "", "PATH": path}
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,24 @@ def template_choices() -> dict[str, list[Any]]:
     return choices
 
 
+def asked(question: str, answers: dict[str, Any]) -> bool:
+    """Whether copier asks ``question`` given the earlier ``answers`` (its ``when``)."""
+    import jinja2
+
+    spec = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    when = spec[question].get("when", True) if isinstance(spec[question], dict) else True
+    if isinstance(when, bool):
+        return when
+    rendered = jinja2.Environment().from_string(str(when)).render(**answers)
+    return rendered.strip().lower() not in {"", "false", "no", "n", "off", "0", "none"}
+
+
 def combinations() -> list[dict[str, Any]]:
-    """The full product of the interacting questions; every other choice at least once."""
+    """The full product of the interacting questions; every other choice at least once.
+
+    A question asked only for some earlier answers (its ``when``) takes its next choice only
+    in the rounds where it is asked, so each of its choices is rendered where it matters.
+    """
     choices = template_choices()
     product = list(itertools.product(*(choices[name] for name in INTERACTING)))
     others = {name: itertools.cycle(values) for name, values in choices.items()
@@ -52,7 +68,9 @@ def combinations() -> list[dict[str, Any]]:
     result = []
     for index in range(rounds):
         answers = dict(zip(INTERACTING, product[index % len(product)], strict=True))
-        answers |= {name: next(values) for name, values in others.items()}
+        for name, values in others.items():
+            if asked(name, answers):
+                answers[name] = next(values)
         for (name, value), extra in NEEDS.items():
             if answers.get(name) == value:
                 answers |= extra
@@ -117,6 +135,13 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         f"infra/components/{module.name}"
         for module in (REPO_ROOT / "infra" / "mlstart_infra" / "components").glob("*.py")
     }
+    # infra/policy-pack: the pack's own files and its copy of mlstart's policies (symlinks).
+    pack = REPO_ROOT / "template" / "infra" / "policy-pack"
+    files |= {
+        f"infra/policy-pack/{path.relative_to(pack).as_posix()}"
+        for path in pack.rglob("*")
+        if path.is_file()
+    }
     if answers["data_versioning"] == "dvc":
         files |= {"dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", "tests/test_dvc.py"}
     # Serving, container, pre-commit, dev container and the Azure ML job.
@@ -163,8 +188,9 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
 
 
 def test_the_matrix_takes_every_choice_at_least_once() -> None:
+    """Every choice, in a round where its question is asked."""
     for name, values in template_choices().items():
-        assert {c[name] for c in COMBINATIONS} == set(values), name
+        assert {c[name] for c in COMBINATIONS if name in c} == set(values), name
     interacting = {tuple(c[name] for name in INTERACTING) for c in COMBINATIONS}
     assert len(interacting) == len(list(itertools.product(
         *(template_choices()[name] for name in INTERACTING))))  # fmt: skip

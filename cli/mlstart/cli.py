@@ -21,6 +21,7 @@ from mlstart.commands.help import PlainArgumentsCommand
 from mlstart.commands.new import new
 from mlstart.commands.output import echo_error
 from mlstart.commands.plan import plan
+from mlstart.commands.prices import prices_app
 from mlstart.commands.status import status
 from mlstart.commands.up import up
 from mlstart.commands.update import update
@@ -41,6 +42,7 @@ app = typer.Typer(
 app.command(no_args_is_help=True, cls=PlainArgumentsCommand)(new)
 for _command in (plan, up, status, down, update, doctor):
     app.command(cls=PlainArgumentsCommand)(_command)
+app.add_typer(prices_app)
 
 
 def _show_version(value: bool) -> None:

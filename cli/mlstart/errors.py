@@ -50,3 +50,7 @@ class PolicyFailureError(MlstartError):
     """The planned infrastructure breaks at least one mandatory policy."""
 
     exit_code = 3
+
+
+class PricesError(MlstartError):
+    """The Azure Retail Prices API cannot be asked, its answer used, or the cache written."""

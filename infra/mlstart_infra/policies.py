@@ -8,7 +8,7 @@ them. Where checkov has the same rule its id is given as a reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -44,6 +44,7 @@ from mlstart_infra.components.catalog import UNTAGGABLE_TYPES as UNTAGGABLE_TYPE
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph, dig
 from mlstart_infra.pricing import CostEstimate, estimate
 from mlstart_infra.pricing import iso_minutes as iso_minutes
+from mlstart_infra.pricing import stop_time as _stop_time
 
 Severity = Literal["high", "medium", "low"]
 Status = Literal["pass", "fail", "not-applicable"]
@@ -62,11 +63,20 @@ CLOSED_ACCESS = frozenset({"disabled", "securedbyperimeter"})
 
 @dataclass(frozen=True)
 class Finding:
-    """One resource that breaks a policy, and why."""
+    """One resource that breaks a policy, and why.
+
+    Attributes:
+        resource: The resource's Azure name (``(none)`` when no resource is to blame).
+        type: Its type token.
+        message: What is wrong.
+        urn: Its Pulumi URN, where the finding is about one resource in the graph (the
+            policy pack reports the violation against it).
+    """
 
     resource: str
     type: str
     message: str
+    urn: str | None = field(default=None, compare=False)
 
 
 #: A check returns how many resources it looked at and what it found wrong.
@@ -181,7 +191,7 @@ def evaluate(
 
 
 def _finding(resource: PlannedResource, message: str) -> Finding:
-    return Finding(resource.azure_name, resource.type, message)
+    return Finding(resource.azure_name, resource.type, message, resource.urn)
 
 
 def _each(types: Iterable[str], problem: Callable[[PlannedResource], str | None]) -> Check:
@@ -283,7 +293,7 @@ def _password_disabled(vm: PlannedResource) -> str | None:
 
 def _ssh_key(vm: PlannedResource) -> str | None:
     keys = dig(_linux(vm), "ssh.publicKeys", []) or []
-    if not any(isinstance(k, dict) and k.get("keyData") for k in keys):
+    if not any(isinstance(k, Mapping) and k.get("keyData") for k in keys):
         return "no SSH public key is configured"
     return None
 
@@ -291,7 +301,7 @@ def _ssh_key(vm: PlannedResource) -> str | None:
 def _ssh_key_available(vm: PlannedResource) -> str | None:
     keys = dig(_linux(vm), "ssh.publicKeys", []) or []
     for key in keys:
-        data = str(key.get("keyData", "")) if isinstance(key, dict) else ""
+        data = str(key.get("keyData", "")) if isinstance(key, Mapping) else ""
         if data.startswith(MISSING_KEY_MARKER):
             return f"the SSH public key file is missing: {data}"
     return None
@@ -305,7 +315,7 @@ def _managed_disk(vm: PlannedResource) -> str | None:
 
 def _nic_public_ip(nic: PlannedResource) -> str | None:
     configs = nic.get("ipConfigurations", []) or []
-    if any(isinstance(c, dict) and c.get("publicIPAddress") for c in configs):
+    if any(isinstance(c, Mapping) and c.get("publicIPAddress") for c in configs):
         return "the network interface has a public IP address"
     return None
 
@@ -528,7 +538,7 @@ def _budget(graph: ResourceGraph) -> tuple[int, list[Finding]]:
         alerts = [
             n
             for n in (budget.get("notifications", {}) or {}).values()
-            if isinstance(n, dict)
+            if isinstance(n, Mapping)
             and n.get("enabled") is not False
             and (n.get("contactEmails") or n.get("contactGroups") or n.get("contactRoles"))
         ]
@@ -691,13 +701,24 @@ def _instance_ssh(props: dict[str, Any]) -> str | None:
     return None
 
 
-def _stop_schedules(props: dict[str, Any]) -> list[dict[str, Any]]:
+def _stop_schedules(props: dict[str, Any]) -> list[Mapping[str, Any]]:
     schedules = dig(props, "properties.schedules.computeStartStop", []) or []
     return [
         s
         for s in schedules
-        if isinstance(s, dict) and s.get("action") == "Stop" and s.get("status") != "Disabled"
+        if isinstance(s, Mapping) and s.get("action") == "Stop" and s.get("status") != "Disabled"
     ]
+
+
+def _instance_stop_schedule(props: dict[str, Any]) -> str | None:
+    schedules = _stop_schedules(props)
+    if not schedules:
+        return "no enabled Stop schedule: nothing stops it at the end of the day"
+    # A Stop the pricing cannot place in the day (e.g. a cron with ranges of hours) is not
+    # trusted to end the day: the same reading prices the instance's scheduled hours.
+    if all(_stop_time(schedule) is None for schedule in schedules):
+        return "its Stop schedule names no time of day (recurrence hours/minutes or a cron)"
+    return None
 
 
 def _instance_idle(props: dict[str, Any]) -> str | None:
@@ -710,6 +731,14 @@ def _instance_idle(props: dict[str, Any]) -> str | None:
         f"idle shutdown after {minutes:g} minutes (more than {MAX_INSTANCE_IDLE_MINUTES}) "
         "and no stop schedule"
     )
+
+
+def _idle_shutdown(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    from mlstart_infra.idle import idle_shutdown_of
+
+    views = idle_shutdown_of(graph)
+    findings = [Finding(v.vm, VM, "; ".join(v.problems)) for v in views if v.problems]
+    return len(views), findings
 
 
 def _budget_covers_estimate(graph: ResourceGraph, costs: CostEstimate) -> tuple[int, list[Finding]]:
@@ -851,8 +880,16 @@ POLICIES: tuple[Policy, ...] = (
     Policy("MLS-COST-009", "Compute instances shut down when idle", "high", True,
            f"set idle_time_before_shutdown='PT30M' (at most PT{MAX_INSTANCE_IDLE_MINUTES}M) or a "
            "Stop schedule", (), _each_instance(_instance_idle)),
+    Policy("MLS-COST-011", "Compute instances stop on a daily schedule", "high", True,
+           "add schedules.compute_start_stop=[ComputeStartStopScheduleArgs(action='Stop', "
+           "trigger_type='Recurrence', recurrence=RecurrenceArgs(frequency='Day', ...))]", (),
+           _each_instance(_instance_stop_schedule)),
     Policy("MLS-COST-010", "The scheduled monthly estimate fits in the budget", "high", True,
            "raise the budget amount or shrink the plan (smaller sizes, fewer nodes, earlier "
            "shutdown); the estimate is in the price table's currency", (),
            WithCosts(_budget_covers_estimate)),
+    Policy("MLS-COST-012", "Every VM runs the idle-shutdown agent or opts out explicitly",
+           "medium", True, "set idleShutdownMinutes (15-1440) so the workstation installs the "
+           "agent with a read+deallocate role on the VM itself, or 0 to tag it idle-shutdown: off",
+           (), _idle_shutdown),
 )  # fmt: skip

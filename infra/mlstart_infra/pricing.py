@@ -1,16 +1,20 @@
-"""Monthly cost estimates from a dated table of list prices shipped with mlstart.
+"""Monthly cost estimates from dated list prices: each priced line says where its price came from.
 
 Every estimate has two figures: *always on* (everything running 730 hours a month) and
 *scheduled* (VMs stopped by their shutdown schedule, clusters and serving scaled to zero).
-A size or region missing from the table is listed as unpriced, never guessed; usage-based
-services (storage, logs, key vault operations) are listed without an amount.
+Prices come from a :class:`PriceTable`: the price cache that ``mlstart prices refresh``
+fills from the Azure Retail Prices API, over the table shipped with mlstart (generated from
+a recorded answer of that API: see :mod:`mlstart_infra.prices`). A size or region missing
+from every table is listed as unpriced, never guessed; usage-based services (storage,
+logs, key vault operations) are listed without an amount. :func:`price_needs` says which
+prices an estimate looks up, so a refresh fetches exactly those.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -44,6 +48,7 @@ from mlstart_infra.components.catalog import (
     REGISTRY,
     RESOURCE_GROUP,
     ROLE_ASSIGNMENT,
+    ROLE_DEFINITION,
     SCHEDULE,
     STORAGE,
     SUBNET,
@@ -82,6 +87,7 @@ _FREE = {
     CONTAINER_ENV,
     AUTH_CONFIG,
     ROLE_ASSIGNMENT,
+    ROLE_DEFINITION,
     AUTOSCALE,
     BLOB_SERVICE,
     BLOB_CONTAINER,
@@ -105,6 +111,42 @@ class UsageAssumptions:
     workday_hours: float = 8.0
 
 
+#: The region key of a price that applies in every region (the Retail Prices API's
+#: ``armRegionName`` for such meters, e.g. NAT gateways).
+GLOBAL = "Global"
+#: The section of the hourly VM prices for each priority (a scale set's ``priority``).
+VM_SECTIONS = {"Regular": "vm_hourly", "Low": "vm_low_priority_hourly", "Spot": "vm_spot_hourly"}
+#: Sections whose entries are ``key -> region -> entry``.
+SECTIONS = (
+    *VM_SECTIONS.values(),
+    "container_registry_monthly",
+    "public_ip_hourly",
+    "container_apps",
+    "private_endpoint",
+    "nat_gateway",
+    "bastion_hourly",
+)
+#: The disk section's entries are ``storage type -> region -> size in GiB -> entry``.
+DISK_SECTION = "managed_disk_monthly"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One price and where it came from.
+
+    Attributes:
+        value: The price, in the table's currency and the unit its section names.
+        source: Where the table that holds it came from.
+        recorded_on: When the price was recorded (``YYYY-MM-DD``).
+        query: The Retail Prices API filter that answered it ("" when not known).
+    """
+
+    value: float
+    source: str
+    recorded_on: str
+    query: str = ""
+
+
 @dataclass
 class CostLine:
     """The monthly cost of one resource.
@@ -120,6 +162,7 @@ class CostLine:
         note: Why, or what is not included.
         source: Where the price came from (priced lines only).
         recorded_on: When that price was recorded (priced lines only).
+        query: The Retail Prices API filter that answered the price ("" when not known).
     """
 
     resource: str
@@ -132,17 +175,28 @@ class CostLine:
     note: str = ""
     source: str = ""
     recorded_on: str = ""
+    query: str = ""
 
 
 @dataclass
 class CostEstimate:
-    """The monthly estimate for a whole plan."""
+    """The monthly estimate for a whole plan.
+
+    Attributes:
+        lines: One line per priced part of a resource.
+        currency: The currency of every amount.
+        recorded_on: The oldest date of the prices used (the table's when none is used).
+        source: Where the prices came from (each source once, joined).
+        assumptions: How usage was assumed.
+        sources: Each distinct (source, date) of the priced lines, oldest first.
+    """
 
     lines: list[CostLine]
     currency: str
     recorded_on: str
     source: str
     assumptions: list[str] = field(default_factory=list)
+    sources: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def total_always_on(self) -> float:
@@ -165,6 +219,7 @@ class CostEstimate:
             "currency": self.currency,
             "prices_recorded_on": self.recorded_on,
             "source": self.source,
+            "sources": [{"source": s, "recorded_on": d} for s, d in self.sources],
             "assumptions": list(self.assumptions),
             "total_always_on": self.total_always_on,
             "total_scheduled": self.total_scheduled,
@@ -173,55 +228,226 @@ class CostEstimate:
         }
 
 
+class PriceTableError(ValueError):
+    """A price table (shipped, cached or given) is not in the expected format."""
+
+
 @dataclass(frozen=True)
 class PriceTable:
-    """The dated list prices (see ``prices.json`` for the format)."""
+    """Dated list prices, optionally over a fallback table for the entries this one lacks.
+
+    The format (``prices.json``, the price cache, ``--prices`` files): top-level
+    ``currency``, ``source``, ``recorded_on`` and ``hours_per_month``, and sections whose
+    entries are ``section -> key -> region -> entry`` (the disk section:
+    ``managed_disk_monthly -> storage type -> region -> size in GiB -> entry``). An entry
+    is a number or an object with ``price`` and, optionally, its own ``recorded_on``,
+    ``source`` and the ``query`` (Retail Prices API filter) that answered it; what an
+    entry leaves out is the table's. The region ``Global`` holds a price that applies in
+    every region. Each section names its unit: ``vm_hourly`` (per hour, Linux,
+    pay-as-you-go), ``vm_low_priority_hourly``, ``vm_spot_hourly``,
+    ``managed_disk_monthly`` (per disk and month), ``container_registry_monthly``
+    (per registry and month), ``public_ip_hourly``, ``container_apps``
+    (``vcpu_second``, ``gib_second``), ``private_endpoint`` and ``nat_gateway``
+    (``hourly``, ``per_gb_processed``), ``bastion_hourly`` (per SKU).
+
+    Attributes:
+        data: The table as read from JSON.
+        fallback: The table asked for what this one lacks (same currency), or None.
+    """
 
     data: dict[str, Any]
+    fallback: PriceTable | None = None
 
     @classmethod
-    def load(cls, path: Path | None = None) -> PriceTable:
-        """Load the table shipped with mlstart, or another file in the same format."""
+    def load(cls, path: Path | None = None, *, fallback: PriceTable | None = None) -> PriceTable:
+        """Load the table shipped with mlstart, or another file in the same format.
+
+        Raises:
+            OSError: If the file cannot be read.
+            PriceTableError: If it is not JSON or not a price table.
+        """
         if path is None:
             text = resources.files("mlstart_infra").joinpath("prices.json").read_text("utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
-        return cls(json.loads(text))
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise PriceTableError(f"not JSON ({error})") from error
+        problem = table_problem(data)
+        if problem:
+            raise PriceTableError(problem)
+        return cls(data, fallback)
+
+    @property
+    def currency(self) -> str:
+        """The currency of every price in the table."""
+        return str(self.data.get("currency", "USD"))
+
+    @property
+    def source(self) -> str:
+        """Where the table's prices came from."""
+        return str(self.data.get("source", ""))
+
+    @property
+    def recorded_on(self) -> str:
+        """When the table's prices were recorded (an entry may have its own date)."""
+        return str(self.data.get("recorded_on", "unknown"))
 
     @property
     def hours(self) -> float:
         """Hours in a month."""
         return float(self.data.get("hours_per_month", 730))
 
-    def vm_hourly(self, size: str, region: str, *, low_priority: bool = False) -> float | None:
+    def layers(self) -> list[PriceTable]:
+        """This table, then its fallbacks, in the order prices are looked up."""
+        return [self, *(self.fallback.layers() if self.fallback else [])]
+
+    def quote(self, section: str, key: str, region: str = GLOBAL) -> Quote | None:
+        """A price and its provenance: the region's, else the ``Global`` one, in each layer.
+
+        Args:
+            section: E.g. ``vm_hourly`` or ``nat_gateway``.
+            key: E.g. a VM size, a SKU, or ``hourly``.
+            region: An Azure region (``armRegionName``), or ``Global``.
+
+        Returns:
+            The first layer's price for it, or None when no layer records one.
+        """
+        for layer in self.layers():
+            prices = layer.data.get(section, {}).get(key, {})
+            for where in dict.fromkeys((region, GLOBAL)):
+                found = layer._entry(prices.get(where))
+                if found is not None:
+                    return found
+        return None
+
+    def vm_quote(self, size: str, region: str, priority: str = "Regular") -> Quote | None:
+        """The hourly price of a VM size, Linux, for a priority (``Regular``, ``Low``, ``Spot``)."""
+        return self.quote(VM_SECTIONS[priority], size, region)
+
+    def vm_hourly(
+        self, size: str, region: str, *, low_priority: bool = False, spot: bool = False
+    ) -> float | None:
         """The hourly price of a VM size in a region (None if not recorded)."""
-        table = self.data.get("vm_low_priority_hourly" if low_priority else "vm_hourly", {})
-        price = table.get(size, {}).get(region)
-        return float(price) if price is not None else None
+        priority = "Spot" if spot else "Low" if low_priority else "Regular"
+        found = self.vm_quote(size, region, priority)
+        return found.value if found else None
+
+    def disk_quote(self, storage_type: str, size_gb: float, region: str) -> Quote | None:
+        """The monthly price of a managed disk: the smallest recorded size that fits it."""
+        for layer in self.layers():
+            sizes = layer.data.get(DISK_SECTION, {}).get(storage_type, {}).get(region, {})
+            fitting = sorted((float(tier), tier) for tier in sizes if size_gb <= float(tier))
+            for _, tier in fitting[:1]:
+                found = layer._entry(sizes[tier])
+                if found is not None:
+                    return found
+        return None
 
     def disk_monthly(self, storage_type: str, size_gb: float, region: str) -> float | None:
         """The monthly price of a managed disk: the smallest recorded tier that fits."""
-        table = self.data.get("managed_disk_monthly", {}).get(storage_type)
-        if not table or region not in table:
-            return None
-        for tier, price in zip(table["sizes_gb"], table[region], strict=True):
-            if size_gb <= tier:
-                return float(price)
-        return None
+        found = self.disk_quote(storage_type, size_gb, region)
+        return found.value if found else None
 
     def flat(self, section: str, key: str = "hourly") -> float | None:
         """A region-independent rate, e.g. ``flat("nat_gateway")`` (None if not recorded)."""
-        value = self.data.get(section, {}).get(key)
-        return float(value) if isinstance(value, int | float) else None
+        found = self.quote(section, key)
+        return found.value if found else None
 
     def provenance(self, section: str) -> tuple[str, str]:
-        """The source and date of a section's prices: its own, else the table's."""
-        own = self.data.get(section, {})
-        own = own if isinstance(own, dict) else {}
-        return (
-            str(own.get("source") or self.data.get("source", "")),
-            str(own.get("recorded_on") or self.data.get("recorded_on", "unknown")),
-        )
+        """The source and date of the table that holds a section (entries may differ)."""
+        for layer in self.layers():
+            if layer.data.get(section):
+                return layer.source, layer.recorded_on
+        return self.source, self.recorded_on
+
+    def _entry(self, raw: Any) -> Quote | None:
+        if _is_number(raw):
+            return Quote(float(raw), self.source, self.recorded_on)
+        if isinstance(raw, dict) and _is_number(raw.get("price")):
+            return Quote(
+                float(raw["price"]),
+                str(raw.get("source") or self.source),
+                str(raw.get("recorded_on") or self.recorded_on),
+                str(raw.get("query", "")),
+            )
+        return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def table_problem(data: Any) -> str:
+    """What makes ``data`` not a price table, or "" when it is one."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    for key in ("currency", "source", "recorded_on"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            return f"no {key!r} text"
+    if not _is_number(data.get("hours_per_month", 730)):
+        return "'hours_per_month' is not a number"
+    for section in (*SECTIONS, DISK_SECTION):
+        depth = 3 if section == DISK_SECTION else 2
+        problem = _section_problem(data.get(section, {}), depth, section)
+        if problem:
+            return problem
+    return ""
+
+
+def _section_problem(value: Any, depth: int, where: str) -> str:
+    if depth == 0:
+        ok = _is_number(value) or (isinstance(value, dict) and _is_number(value.get("price")))
+        return "" if ok else f"{where} is not a price"
+    if not isinstance(value, dict):
+        return f"{where} is not an object"
+    for key, inner in value.items():
+        problem = _section_problem(inner, depth - 1, f"{where}.{key}")
+        if problem:
+            return problem
+    return ""
+
+
+@dataclass(frozen=True)
+class PriceNeed:
+    """A price the estimate looked up: what ``mlstart prices refresh`` fetches.
+
+    Attributes:
+        section: The table section, e.g. ``vm_hourly``.
+        key: The key in it, e.g. a VM size or a SKU.
+        region: The Azure region (``Global`` for region-independent prices).
+    """
+
+    section: str
+    key: str
+    region: str
+
+
+@dataclass(frozen=True)
+class _NeedsRecorder(PriceTable):
+    """A table that records every lookup and answers none."""
+
+    needs: set[PriceNeed] = field(default_factory=set)
+
+    def quote(self, section: str, key: str, region: str = GLOBAL) -> Quote | None:
+        self.needs.add(PriceNeed(section, key, region))
+        return None
+
+    def disk_quote(self, storage_type: str, size_gb: float, region: str) -> Quote | None:
+        self.needs.add(PriceNeed(DISK_SECTION, storage_type, region))
+        return None
+
+
+def price_needs(graph: ResourceGraph) -> list[PriceNeed]:
+    """Every price the estimate of ``graph`` looks up, in a stable order.
+
+    The estimate itself is run against a table that records its lookups, so what is
+    fetched is exactly what the plan prices.
+    """
+    recorder = _NeedsRecorder({})
+    estimate(graph, prices=recorder)
+    return sorted(recorder.needs, key=lambda need: (need.section, need.key, need.region))
 
 
 def estimate(
@@ -241,7 +467,7 @@ def estimate(
         One line per cloud resource (two for a VM or scale set: compute and OS disk), with
         totals.
     """
-    table = prices or PriceTable.load()
+    table = prices if prices is not None else PriceTable.load()
     use = usage or UsageAssumptions()
     default_region = graph.config.get("azure-native:location", "")
     lines: list[CostLine] = []
@@ -253,11 +479,15 @@ def estimate(
         for line in _price(resource, context):
             line.component = component.name if component else None
             lines.append(line)
+    used = sorted(
+        {(line.source, line.recorded_on) for line in lines if line.recorded_on},
+        key=lambda pair: (pair[1], pair[0]),
+    )
     return CostEstimate(
         lines=lines,
-        currency=str(table.data.get("currency", "USD")),
-        recorded_on=str(table.data.get("recorded_on", "unknown")),
-        source=str(table.data.get("source", "")),
+        currency=table.currency,
+        recorded_on=used[0][1] if used else table.recorded_on,
+        source="; ".join(dict.fromkeys(source for source, _ in used)) or table.source,
         assumptions=[
             f"{table.hours:g} hours a month",
             f"a scheduled VM is started at {use.workday_start} on {use.workdays_per_month} "
@@ -268,6 +498,7 @@ def estimate(
             "usage-based services (storage, logs, key vault) and data processed by private "
             "endpoints and NAT gateways are not estimated",
         ],
+        sources=used,
     )
 
 
@@ -289,19 +520,17 @@ def _line(resource: PlannedResource, basis: Basis, description: str, **values: A
 
 def _priced(
     resource: PlannedResource,
-    ctx: _Context,
-    section: str,
+    quote: Quote,
     basis: Basis,
     description: str,
     monthly: tuple[float, float],
     note: str = "",
 ) -> CostLine:
-    """A priced line: always-on and scheduled amounts, with the section's source and date."""
-    source, recorded_on = ctx.table.provenance(section)
+    """A priced line: always-on and scheduled amounts, with the price's source and date."""
     always, scheduled = monthly
     return _line(resource, basis, description, always_on=_money(always),
-                 scheduled=_money(scheduled), note=note, source=source,
-                 recorded_on=recorded_on)  # fmt: skip
+                 scheduled=_money(scheduled), note=note, source=quote.source,
+                 recorded_on=quote.recorded_on, query=quote.query)  # fmt: skip
 
 
 def _unpriced(resource: PlannedResource, description: str, why: str) -> CostLine:
@@ -365,10 +594,11 @@ def _virtual_machine(vm: PlannedResource, ctx: _Context) -> list[CostLine]:
     size = str(vm.get("hardwareProfile.vmSize", ""))
     description = f"{size} in {ctx.region}"
     lines = []
-    hourly = ctx.table.vm_hourly(size, ctx.region)
-    if hourly is None:
+    quote = ctx.table.vm_quote(size, ctx.region)
+    if quote is None:
         lines.append(_unpriced(vm, description, f"no recorded price for {size} in {ctx.region}"))
     else:
+        hourly = quote.value
         always = hourly * ctx.table.hours
         schedules = [
             s
@@ -382,8 +612,7 @@ def _virtual_machine(vm: PlannedResource, ctx: _Context) -> list[CostLine]:
             scheduled = hourly * min(hours, ctx.table.hours)
         else:
             note, scheduled = f"{hourly:g}/hour; no shutdown schedule: runs until stopped", always
-        lines.append(_priced(vm, ctx, "vm_hourly", "compute", description, (always, scheduled),
-                             note))  # fmt: skip
+        lines.append(_priced(vm, quote, "compute", description, (always, scheduled), note))
     lines += _os_disk(vm, dict(vm.get("storageProfile.osDisk", {}) or {}), ctx, (1, 1))
     return lines
 
@@ -395,15 +624,16 @@ def _os_disk(
     disk_type = str(dig(disk, "managedDisk.storageAccountType", "StandardSSD_LRS"))
     size_gb = float(disk.get("diskSizeGB") or 30)
     disk_line = f"OS disk {disk_type} {size_gb:g} GB in {ctx.region}"
-    monthly = ctx.table.disk_monthly(disk_type, size_gb, ctx.region)
-    if monthly is None:
+    quote = ctx.table.disk_quote(disk_type, size_gb, ctx.region)
+    if quote is None:
         return [_unpriced(resource, disk_line, f"no recorded price for {disk_line}")]
+    monthly = quote.value
     most, idle = count
     if most != 1 or idle != 1:
         disk_line = f"{disk_line}, {idle:g}-{most:g} disks"
     return [
-        _priced(resource, ctx, "managed_disk_monthly", "fixed", disk_line,
-                (monthly * most, monthly * idle), "disks bill while their machine is stopped")
+        _priced(resource, quote, "fixed", disk_line, (monthly * most, monthly * idle),
+                "disks bill while their machine is stopped")
     ]  # fmt: skip
 
 
@@ -432,20 +662,19 @@ def _scale_set(scale_set: PlannedResource, ctx: _Context) -> list[CostLine]:
     kind = "" if priority == "Regular" else f"{priority.lower()}-priority "
     description = f"{kind}{size} x {idle:g}-{most:g} instances in {ctx.region}"
     lines = []
-    hourly = (
-        None
-        if priority == "Spot"  # spot prices follow demand: not in the table
-        else ctx.table.vm_hourly(size, ctx.region, low_priority=priority == "Low")
-    )
-    if hourly is None:
+    quote = ctx.table.vm_quote(size, ctx.region, priority) if priority in VM_SECTIONS else None
+    if quote is None:
         why = f"no recorded {kind}price for {size} in {ctx.region}"
         lines.append(_unpriced(scale_set, description, why))
     else:
-        hours = ctx.table.hours
+        hourly, hours = quote.value, ctx.table.hours
         how = "autoscale" if scaling else "fixed capacity, no autoscale setting"
         note = f"{hourly:g} per instance-hour; {how}: {idle:g} instances when idle"
-        section = "vm_hourly" if priority == "Regular" else "vm_low_priority_hourly"
-        lines.append(_priced(scale_set, ctx, section, "compute", description,
+        if priority == "Spot":
+            # https://learn.microsoft.com/azure/virtual-machines/spot-vms: the spot price
+            # varies with capacity, and Azure can evict a spot VM at any time.
+            note += f"; spot price of {quote.recorded_on}: it changes, and VMs can be evicted"
+        lines.append(_priced(scale_set, quote, "compute", description,
                              (most * hourly * hours, idle * hourly * hours), note))  # fmt: skip
     disk = dict(scale_set.get("virtualMachineProfile.storageProfile.osDisk", {}) or {})
     if most > 0:
@@ -462,40 +691,52 @@ def _aml_compute(compute: PlannedResource, ctx: _Context) -> list[CostLine]:
     low_nodes = _number(scale.get("minNodeCount"))
     kind = "low-priority " if low else ""
     description = f"{kind}{size} x 0-{high_nodes:g} nodes in {ctx.region}"
-    hourly = ctx.table.vm_hourly(size, ctx.region, low_priority=low)
-    if hourly is None:
+    quote = ctx.table.vm_quote(size, ctx.region, "Low" if low else "Regular")
+    if quote is None:
         return [
             _unpriced(compute, description, f"no recorded {kind}price for {size} in {ctx.region}")
         ]
-    hours = ctx.table.hours
-    section = "vm_low_priority_hourly" if low else "vm_hourly"
+    hourly, hours = quote.value, ctx.table.hours
     note = f"{hourly:g} per node-hour while jobs run; idle at {low_nodes:g} nodes"
     return [
-        _priced(compute, ctx, section, "compute", description,
+        _priced(compute, quote, "compute", description,
                 (high_nodes * hourly * hours, low_nodes * hourly * hours), note)
     ]  # fmt: skip
 
 
 def _instance_hours(props: dict[str, Any], usage: UsageAssumptions) -> tuple[float, str] | None:
-    """Monthly hours of a compute instance that stops itself, and how (None: always on)."""
+    """Monthly hours of a compute instance that stops itself, and how (None: always on).
+
+    With both a stop schedule and idle shutdown, whichever stops it first each day counts:
+    the work ends ``workday_hours`` after the start, idle shutdown follows ``idle`` minutes
+    later, unless the schedule came first.
+    """
+    ways: list[tuple[float, str]] = []
     for schedule in dig(props, "schedules.computeStartStop", []) or []:
-        if not isinstance(schedule, dict) or schedule.get("action") != "Stop":
+        if not isinstance(schedule, Mapping) or schedule.get("action") != "Stop":
             continue
         if schedule.get("status") == "Disabled":
             continue
-        stop = _stop_time(schedule)
+        stop = stop_time(schedule)
         if stop is not None:
-            hours = _daily_hours(stop, usage) * usage.workdays_per_month
-            return hours, f"stopped daily at {stop[:2]}:{stop[2:]} by its schedule"
+            ways.append((_daily_hours(stop, usage),
+                         f"stopped daily at {stop[:2]}:{stop[2:]} by its schedule"))  # fmt: skip
+            break
     idle = iso_minutes(props.get("idleTimeBeforeShutdown"))
-    if idle is None:
+    if idle is not None:
+        ways.append((usage.workday_hours + idle / 60, f"shuts down after {idle:g} idle minutes"))
+    if not ways:
         return None
-    daily = usage.workday_hours + idle / 60
-    return daily * usage.workdays_per_month, f"shuts down after {idle:g} idle minutes"
+    daily, how = min(ways, key=lambda way: way[0])
+    return daily * usage.workdays_per_month, how
 
 
-def _stop_time(schedule: dict[str, Any]) -> str | None:
-    """``HHMM`` of a daily stop schedule (recurrence or a simple cron), else None."""
+def stop_time(schedule: Mapping[str, Any]) -> str | None:
+    """``HHMM`` of a compute instance's stop schedule (recurrence or a simple cron), else None.
+
+    Args:
+        schedule: One ``computeStartStop`` entry, camelCase as the plan records it.
+    """
     hours = dig(schedule, "recurrence.schedule.hours") or []
     minutes = dig(schedule, "recurrence.schedule.minutes") or [0]
     if hours:
@@ -512,18 +753,19 @@ def _ml_compute(compute: PlannedResource, ctx: _Context) -> list[CostLine]:
         return _aml_compute(compute, ctx)
     props = dict(compute.get("properties.properties", {}) or {})
     size = str(props.get("vmSize", ""))
-    hourly = ctx.table.vm_hourly(size, ctx.region)
+    quote = ctx.table.vm_quote(size, ctx.region)
     description = f"{kind} {size} in {ctx.region}"
-    if hourly is None:
+    if quote is None:
         return [_unpriced(compute, description, f"no recorded price for {size} in {ctx.region}")]
+    hourly = quote.value
     always = hourly * ctx.table.hours
     stops = _instance_hours(props, ctx.usage) if kind == AML_INSTANCE else None
     if stops is None:
-        return [_priced(compute, ctx, "vm_hourly", "compute", description, (always, always),
+        return [_priced(compute, quote, "compute", description, (always, always),
                         f"{hourly:g}/hour; runs until stopped")]  # fmt: skip
     hours, how = stops
     note = f"{hourly:g}/hour; {how}: {hours:g} hours a month; its disk is not included"
-    return [_priced(compute, ctx, "vm_hourly", "compute", description,
+    return [_priced(compute, quote, "compute", description,
                     (always, hourly * min(hours, ctx.table.hours)), note)]  # fmt: skip
 
 
@@ -531,11 +773,11 @@ def _online_deployment(deployment: PlannedResource, ctx: _Context) -> list[CostL
     size = str(deployment.get("properties.instanceType", ""))
     count = _number(deployment.get("sku.capacity"), 1.0)
     description = f"{size} x {count:g} instances in {ctx.region}"
-    hourly = ctx.table.vm_hourly(size, ctx.region)
-    if hourly is None:
+    quote = ctx.table.vm_quote(size, ctx.region)
+    if quote is None:
         return [_unpriced(deployment, description, f"no recorded price for {size} in {ctx.region}")]
-    monthly = hourly * count * ctx.table.hours
-    return [_priced(deployment, ctx, "vm_hourly", "compute", description, (monthly, monthly),
+    monthly = quote.value * count * ctx.table.hours
+    return [_priced(deployment, quote, "compute", description, (monthly, monthly),
                     "managed online deployments cannot scale to zero")]  # fmt: skip
 
 
@@ -547,55 +789,58 @@ def _gib(memory: Any) -> float:
 
 
 def _container_app(app: PlannedResource, ctx: _Context) -> list[CostLine]:
-    rates = ctx.table.data.get("container_apps", {})
+    vcpu = ctx.table.quote("container_apps", "vcpu_second", ctx.region)
+    gib = ctx.table.quote("container_apps", "gib_second", ctx.region)
     containers = app.get("template.containers", []) or []
     cpu = sum(float(dig(c, "resources.cpu", 0) or 0) for c in containers)
     memory = sum(_gib(dig(c, "resources.memory", 0)) for c in containers)
-    replica = cpu * rates.get("vcpu_second", 0) + memory * rates.get("gib_second", 0)
-    replica *= SECONDS_PER_MONTH
     low = float(app.get("template.scale.minReplicas") or 0)
     description = f"{cpu:g} vCPU / {memory:g} GiB per replica, min {low:g} replicas"
-    if not rates:
-        return [_unpriced(app, description, "no recorded Container Apps prices")]
-    return [_priced(app, ctx, "container_apps", "compute", description,
+    if vcpu is None or gib is None:
+        return [_unpriced(app, description, f"no recorded Container Apps prices in {ctx.region}")]
+    replica = (cpu * vcpu.value + memory * gib.value) * SECONDS_PER_MONTH
+    return [_priced(app, _older(vcpu, gib), "compute", description,
                     (max(low, 1) * replica, low * replica),
                     "consumption plan; the monthly free grant is not subtracted")]  # fmt: skip
 
 
+def _older(first: Quote, second: Quote) -> Quote:
+    """Of two prices combined into one line, the one recorded first (its provenance)."""
+    return first if first.recorded_on <= second.recorded_on else second
+
+
 def _registry(registry: PlannedResource, ctx: _Context) -> list[CostLine]:
     sku = str(registry.get("sku.name", ""))
-    monthly = ctx.table.data.get("container_registry_monthly", {}).get(sku)
+    quote = ctx.table.quote("container_registry_monthly", sku, ctx.region)
     description = f"{sku} registry"
-    if monthly is None:
+    if quote is None:
         return [_unpriced(registry, description, f"no recorded price for the {sku} tier")]
-    price = float(monthly)
-    return [_priced(registry, ctx, "container_registry_monthly", "fixed", description,
-                    (price, price), "plus storage above the included amount")]  # fmt: skip
+    return [_priced(registry, quote, "fixed", description, (quote.value, quote.value),
+                    "plus storage above the included amount")]  # fmt: skip
 
 
 def _public_ip(address: PlannedResource, ctx: _Context) -> list[CostLine]:
     sku = str(address.get("sku.name", "Standard"))
-    hourly = ctx.table.data.get("public_ip_hourly", {}).get(sku)
-    if hourly is None:
+    quote = ctx.table.quote("public_ip_hourly", sku, ctx.region)
+    if quote is None:
         return [_unpriced(address, f"{sku} public IP", f"no recorded price for a {sku} IP")]
-    monthly = float(hourly) * ctx.table.hours
-    return [_priced(address, ctx, "public_ip_hourly", "fixed", f"{sku} public IP",
-                    (monthly, monthly))]  # fmt: skip
+    monthly = quote.value * ctx.table.hours
+    return [_priced(address, quote, "fixed", f"{sku} public IP", (monthly, monthly))]
 
 
 def _hourly_with_traffic(section: str, what: str) -> Pricer:
     """A pricer for a resource billed per hour plus per GB it processes (traffic not estimated)."""
 
     def pricer(resource: PlannedResource, ctx: _Context) -> list[CostLine]:
-        hourly = ctx.table.flat(section)
-        if hourly is None:
+        quote = ctx.table.quote(section, "hourly", ctx.region)
+        per_gb = ctx.table.quote(section, "per_gb_processed", ctx.region)
+        if quote is None:
             return [_unpriced(resource, what, f"no recorded price for a {what}")]
-        note = f"{hourly:g}/hour, billed while it exists"
-        per_gb = ctx.table.flat(section, "per_gb_processed")
-        if per_gb:
-            note += f"; plus {per_gb:g} per GB processed (not estimated)"
-        monthly = hourly * ctx.table.hours
-        return [_priced(resource, ctx, section, "fixed", what, (monthly, monthly), note)]
+        note = f"{quote.value:g}/hour, billed while it exists"
+        if per_gb and per_gb.value:
+            note += f"; plus {per_gb.value:g} per GB processed (not estimated)"
+        monthly = quote.value * ctx.table.hours
+        return [_priced(resource, quote, "fixed", what, (monthly, monthly), note)]
 
     return pricer
 
@@ -603,15 +848,17 @@ def _hourly_with_traffic(section: str, what: str) -> Pricer:
 def _bastion(host: PlannedResource, ctx: _Context) -> list[CostLine]:
     sku = str(host.get("sku.name") or "Basic")  # Azure's default SKU
     description = f"{sku} Bastion"
-    hourly = (ctx.table.data.get("bastion", {}).get("hourly", {}) or {}).get(sku)
-    if hourly is None:
-        return [_unpriced(host, description, f"no recorded price for the {sku} Bastion SKU")]
-    if float(hourly) == 0:
+    if sku == "Developer":
+        # https://learn.microsoft.com/azure/bastion/configuration-settings#developer-sku:
+        # "a free, lightweight SKU" on a shared pool, one VM connection at a time.
         note = "the Developer SKU has no charge (shared, one connection at a time)"
         return [_line(host, "free", description, always_on=0.0, scheduled=0.0, note=note)]
-    monthly = float(hourly) * ctx.table.hours
-    note = f"{float(hourly):g}/hour, billed while it exists; extra scale units not included"
-    return [_priced(host, ctx, "bastion", "fixed", description, (monthly, monthly), note)]
+    quote = ctx.table.quote("bastion_hourly", sku, ctx.region)
+    if quote is None:
+        return [_unpriced(host, description, f"no recorded price for the {sku} Bastion SKU")]
+    monthly = quote.value * ctx.table.hours
+    note = f"{quote.value:g}/hour, billed while it exists; extra scale units not included"
+    return [_priced(host, quote, "fixed", description, (monthly, monthly), note)]
 
 
 _PRICERS: dict[str, Pricer] = {

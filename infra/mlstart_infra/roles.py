@@ -7,9 +7,15 @@ The design asks for as few roles as possible (docs/ci-identity.md explains each)
   once the group exists, Contributor on the group is enough.
 - ``Contributor`` cannot write role assignments (``Microsoft.Authorization/*/Write`` is in its
   NotActions). An ``authorization:RoleAssignment`` in the plan (AcrPull for the serving app's
-  identity on the registry) needs ``Role Based Access Control Administrator``, best with
-  a condition that lets it assign AcrPull only; ``User Access Administrator`` or ``Owner``
-  would also do, with far more power.
+  identity on the registry; Contributor on the workspace for a compute instance's identity,
+  without which its idle shutdown does not work) needs ``Role Based Access Control
+  Administrator``, best with a condition that lets it assign those roles only; ``User Access
+  Administrator`` or ``Owner`` would also do, with far more power.
+- A custom role definition (``authorization:RoleDefinition``: the GPU workstation's
+  idle-shutdown role, read and deallocate that VM only) needs
+  ``Microsoft.Authorization/roleDefinitions/write``, which Role Based Access Control
+  Administrator does not hold: ``User Access Administrator`` (``Microsoft.Authorization/*``)
+  or ``Owner`` does, and covers the role assignments too.
 - A budget (``Microsoft.Consumption/budgets/write``) is covered by Contributor at the
   budget's scope; where the budget's scope is outside the resource group, ``Cost
   Management Contributor`` at that scope is the narrowest role.
@@ -25,13 +31,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlstart_infra.components.catalog import BUDGET, RESOURCE_GROUP, ROLE_ASSIGNMENT
+from mlstart_infra.components.catalog import (
+    BUDGET,
+    RESOURCE_GROUP,
+    ROLE_ASSIGNMENT,
+    ROLE_DEFINITION,
+)
 
 BUILT_IN_ROLES_DOC = (
     "https://learn.microsoft.com/en-us/azure/role-based-access-control/built-in-roles"
 )
 #: The AcrPull built-in role's id (what the RoleAssignment grants; the ABAC condition names it).
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+#: The Contributor built-in role's id (a compute instance's identity gets it on the workspace).
+CONTRIBUTOR_ROLE_ID = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+#: Built-in role id -> what the programs mlstart generates assign it for.
+ASSIGNED_ROLES = {
+    ACR_PULL_ROLE_ID: "AcrPull to the serving app's identity on the registry",
+    CONTRIBUTOR_ROLE_ID: (
+        "Contributor to the compute instance's identity on the workspace (idle shutdown needs it)"
+    ),
+}
 
 SUBSCRIPTION = "subscription"
 RESOURCE_GROUP_SCOPE = "resource group"
@@ -87,9 +107,9 @@ def required_roles(graph: Iterable[_Resource]) -> list[RequiredRole]:
         graph: The offline plan's resources (a ``ResourceGraph`` or any iterable of them).
 
     Returns:
-        Contributor (always), then Role Based Access Control Administrator when the plan
-        assigns roles, then Cost Management Contributor when a budget lies outside the
-        resource group.
+        Contributor (always), then User Access Administrator when the plan defines a custom
+        role, else Role Based Access Control Administrator when it assigns roles, then Cost
+        Management Contributor when a budget lies outside the resource group.
     """
     resources = [r for r in graph if r.custom]
     groups = [r for r in resources if r.type == RESOURCE_GROUP]
@@ -106,16 +126,35 @@ def required_roles(graph: Iterable[_Resource]) -> list[RequiredRole]:
             first_up_scope=SUBSCRIPTION if group else None,
         )
     ]
-    if any(r.type == ROLE_ASSIGNMENT for r in resources):
+    if any(r.type == ROLE_DEFINITION for r in resources):
+        roles.append(
+            RequiredRole(
+                role="User Access Administrator",
+                scope=scope,
+                resource_group=group,
+                reason=(
+                    "the program defines a custom role (read and deallocate the workstation, "
+                    "for its idle-shutdown agent) and assigns roles; Role Based Access Control "
+                    "Administrator may assign roles but not define them"
+                ),
+                also_enough=("Owner",),
+                actions=(
+                    "Microsoft.Authorization/roleDefinitions/write",
+                    "Microsoft.Authorization/roleDefinitions/delete",
+                    "Microsoft.Authorization/roleAssignments/write",
+                    "Microsoft.Authorization/roleAssignments/delete",
+                ),
+            )
+        )
+    elif assignments := [r for r in resources if r.type == ROLE_ASSIGNMENT]:
         roles.append(
             RequiredRole(
                 role="Role Based Access Control Administrator",
                 scope=scope,
                 resource_group=group,
                 reason=(
-                    "the program assigns AcrPull to the serving app's identity on the "
-                    "registry; Contributor may not write role assignments (constrain this "
-                    "role with a condition to AcrPull)"
+                    f"the program assigns {_assigned(assignments)}; Contributor may not write "
+                    "role assignments (constrain this role with a condition to those roles)"
                 ),
                 also_enough=("User Access Administrator", "Owner"),
                 actions=(
@@ -139,6 +178,17 @@ def required_roles(graph: Iterable[_Resource]) -> list[RequiredRole]:
             )
         )
     return roles
+
+
+def _assigned(assignments: list[_Resource]) -> str:
+    """What the plan's role assignments grant, in words, each kind once."""
+    grants = []
+    for assignment in assignments:
+        inputs = assignment.inputs
+        definition = str(inputs.get("roleDefinitionId", "") if hasattr(inputs, "get") else "")
+        role_id = definition.rstrip("/").rsplit("/", 1)[-1].lower()
+        grants.append(ASSIGNED_ROLES.get(role_id, f"role {role_id or '(unknown)'}"))
+    return " and ".join(dict.fromkeys(grants))
 
 
 def _scope_of(resource: _Resource) -> Any:

@@ -7,12 +7,15 @@ Azure name comes from components/naming.py and every setting from components/set
 
 import pulumi
 from components import (
+    ComputeInstanceWorkstation,
+    ComputeInstanceWorkstationArgs,
     ContainerAppServing,
     ContainerAppServingArgs,
     CostGuard,
     CostGuardArgs,
     GpuWorkstation,
     GpuWorkstationArgs,
+    IdleShutdown,
     MlWorkspace,
     MlWorkspaceArgs,
     OnlineEndpointServing,
@@ -58,7 +61,7 @@ pulumi.export("registry", workspace.registry.login_server)
 pulumi.export("storage_account", workspace.storage_account.name)
 pulumi.export("mlflow_tracking_uri", workspace.workspace.ml_flow_tracking_uri)
 
-if settings.gpu_workstation:
+if settings.workstation_kind == "vm":
     workstation = GpuWorkstation(
         "workstation",
         GpuWorkstationArgs(
@@ -74,12 +77,40 @@ if settings.gpu_workstation:
             notice_minutes=settings.shutdown_notice_minutes,
             public_ip=settings.public_ip,
             ssh_allowed_cidr=settings.ssh_allowed_cidr,
+            idle_shutdown=(
+                IdleShutdown(
+                    minutes=settings.idle_shutdown_minutes,
+                    cpu_percent=settings.idle_cpu_percent,
+                    gpu_percent=settings.idle_gpu_percent,
+                )
+                if settings.idle_shutdown_minutes
+                else None
+            ),
             tags=tags,
         ),
     )
     pulumi.export("workstation_vm", workstation.vm.name)
     pulumi.export("workstation_private_ip", workstation.private_ip)
     pulumi.export("workstation_connect", workstation.connect)
+elif settings.workstation_kind == "compute-instance":
+    instance = ComputeInstanceWorkstation(
+        "workstation",
+        ComputeInstanceWorkstationArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            workspace_name=workspace.workspace.name,
+            workspace_id=workspace.workspace.id,
+            compute_name=names.compute_instance,
+            vm_size=settings.vm_size,
+            shutdown_time=settings.shutdown_time,
+            time_zone=settings.time_zone,
+            idle_shutdown_minutes=settings.idle_shutdown_minutes,
+            assigned_user_object_id=settings.instance_user_object_id,
+            tags=tags,
+        ),
+    )
+    pulumi.export("workstation_compute_instance", instance.compute.name)
+    pulumi.export("workstation_connect", instance.connect)
 
 if settings.training_cluster:
     cluster = TrainingCluster(

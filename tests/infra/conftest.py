@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import importlib.util
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from mlstart_infra.offline.graph import ResourceGraph
 
 from tests.conftest import TEST_KEY
 
-__all__ = ["TEST_KEY", "by_type", "write_program"]
+__all__ = ["ANSWER_SETS", "TEST_KEY", "PlannedProject", "by_type", "write_program"]
 
 #: Without the `azure` extra only the pure-Python tests (prices) can run.
 NEEDS_PULUMI = [
     "test_components.py",
+    "test_compute_instance.py",
     "test_generated_infra.py",
     "test_plan_command.py",
     "test_plan_diff_command.py",
     "test_policies.py",
+    "test_prices_command.py",
+    "test_policy_pack.py",
 ]
 collect_ignore = [] if importlib.util.find_spec("pulumi_azure_native") else NEEDS_PULUMI
 
@@ -40,3 +45,51 @@ def write_program(
 def by_type(graph: ResourceGraph, short: str) -> list[Any]:
     """Cloud resources whose type token ends with ``:short`` (e.g. ``compute:VirtualMachine``)."""
     return [r for r in graph.cloud_resources if r.type == f"azure-native:{short}"]
+
+
+#: Copier answers of generated projects that several modules judge (checkov on the ARM
+#: export, the policy pack): rendered and planned once per session.
+ANSWER_SETS: dict[str, dict[str, Any]] = {
+    "defaults": {"ssh_public_key": TEST_KEY},
+    # The workstation here is the compute instance (the other sets have the VM).
+    "aml-endpoint": {"serving": "aml-endpoint", "workstation_kind": "compute-instance"},
+    "container-apps-public-ip": {
+        "serving": "container-apps",
+        "workstation_public_ip": True,
+        "ssh_allowed_cidr": "203.0.113.7/32",
+        "ssh_public_key": TEST_KEY,
+        "cluster_low_priority": True,
+        "data_versioning": "dvc",
+    },
+    "bare": {"gpu_workstation": False, "training_cluster": False, "serving": "none"},
+}
+
+
+@dataclass(frozen=True)
+class PlannedProject:
+    """A generated project and its offline plan."""
+
+    path: Path
+    graph: ResourceGraph
+
+
+@pytest.fixture(scope="session")
+def planned_answer_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PlannedProject]:
+    """Each of :data:`ANSWER_SETS` rendered (no lock, no git) and planned; read-only."""
+    from mlstart.core.new import new_project
+    from mlstart_infra.offline.plan import plan_project
+
+    out = tmp_path_factory.mktemp("answer-set-projects")
+    home = tmp_path_factory.mktemp("answer-set-home")
+    (home / ".gitconfig").write_text("[user]\n\tname = Test\n\temail = t@example.com\n")
+    planned = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        patch.delenv("MLSTART_TEMPLATE", raising=False)
+        for label, answers in ANSWER_SETS.items():
+            project = new_project(
+                f"Arm {label}", output_dir=out, data=answers, defaults=True, git=False, lock=False
+            )
+            planned[label] = PlannedProject(project.path, plan_project(project.path))
+    return planned

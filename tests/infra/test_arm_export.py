@@ -17,15 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mlstart.core.new import new_project
 from mlstart.core.tools import find_uv
 from mlstart_infra import policies
 from mlstart_infra.arm import ARM_TYPES, api_version, to_arm_template, write_arm_template
 from mlstart_infra.components import catalog
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
-from mlstart_infra.offline.plan import plan_project
 
-from tests.infra.conftest import TEST_KEY
+from tests.infra.conftest import ANSWER_SETS, TEST_KEY, PlannedProject
 from tests.ship_helpers import completed, uv_cache_env
 
 pytestmark = pytest.mark.skipif(
@@ -35,21 +33,6 @@ pytestmark = pytest.mark.skipif(
 
 #: The checkov release these skips and verdicts were checked against (its own environment).
 CHECKOV = "checkov==3.3.30"
-
-#: Copier answers of the generated projects whose templates checkov judges.
-ANSWER_SETS: dict[str, dict[str, Any]] = {
-    "defaults": {"ssh_public_key": TEST_KEY},
-    "aml-endpoint": {"serving": "aml-endpoint", "ssh_public_key": TEST_KEY},
-    "container-apps-public-ip": {
-        "serving": "container-apps",
-        "workstation_public_ip": True,
-        "ssh_allowed_cidr": "203.0.113.7/32",
-        "ssh_public_key": TEST_KEY,
-        "cluster_low_priority": True,
-        "data_versioning": "dvc",
-    },
-    "bare": {"gpu_workstation": False, "training_cluster": False, "serving": "none"},
-}
 
 #: checkov ARM checks the generated infrastructure does not meet, on purpose. Each is passed
 #: to checkov with --skip-check; a mandatory policy may not cite one (an advisory one may:
@@ -298,22 +281,9 @@ def _cited_arm_ids() -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def graphs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ResourceGraph]:
-    """Each answer set rendered (no lock, no git) and planned once for the module."""
-    out = tmp_path_factory.mktemp("arm-projects")
-    home = tmp_path_factory.mktemp("arm-home")
-    (home / ".gitconfig").write_text("[user]\n\tname = Test\n\temail = t@example.com\n")
-    planned = {}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOME", str(home))
-        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        patch.delenv("MLSTART_TEMPLATE", raising=False)
-        for label, answers in ANSWER_SETS.items():
-            project = new_project(
-                f"Arm {label}", output_dir=out, data=answers, defaults=True, git=False, lock=False
-            )
-            planned[label] = plan_project(project.path)
-    return planned
+def graphs(planned_answer_sets: dict[str, PlannedProject]) -> dict[str, ResourceGraph]:
+    """Each answer set's plan (rendered and planned once per session, see conftest)."""
+    return {label: planned.graph for label, planned in planned_answer_sets.items()}
 
 
 @pytest.fixture(scope="module")
@@ -469,10 +439,18 @@ def test_template_is_deployable_shaped(
     (auth,) = _by_type(template, "Microsoft.App/containerApps/authConfigs")
     (app,) = _by_type(template, "Microsoft.App/containerApps")
     assert auth["name"] == f"{app['name']}/current"
-    (role,) = _by_type(template, "Microsoft.Authorization/roleAssignments")
+    idle_role, role = sorted(
+        _by_type(template, "Microsoft.Authorization/roleAssignments"), key=lambda r: r["scope"]
+    )
     assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", role["name"])
     assert role["scope"].startswith("Microsoft.ContainerRegistry/registries/")
     assert role["properties"]["roleDefinitionId"].startswith("[concat(subscription().id, ")
+    # The workstation's idle-shutdown role: defined in the group, assigned on the VM only.
+    (definition,) = _by_type(template, "Microsoft.Authorization/roleDefinitions")
+    assert definition["properties"]["assignableScopes"] == ["[resourceGroup().id]"]
+    assert definition["properties"]["type"] == "CustomRole"
+    assert idle_role["scope"] == f"Microsoft.Compute/virtualMachines/{vm['name']}"
+    assert idle_role["properties"]["roleDefinitionId"].endswith(f"{definition['name']}')]")
     (budget,) = _by_type(template, "Microsoft.Consumption/budgets")
     assert "scope" not in budget and budget["properties"]["amount"] > 0
 

@@ -173,7 +173,11 @@ def test_container_app_scales_to_zero_behind_authentication(default_graph) -> No
     (auth,) = by_type(default_graph, "app:ContainerAppsAuthConfig")
     assert auth.get("containerAppName") == app.azure_name
     assert auth.get("globalValidation.unauthenticatedClientAction") == "Return401"
-    (role,) = by_type(default_graph, "authorization:RoleAssignment")
+    (role,) = [
+        r
+        for r in by_type(default_graph, "authorization:RoleAssignment")
+        if default_graph.component_of(r).type == "mlstart:azure:ContainerAppServing"
+    ]
     (registry,) = by_type(default_graph, "containerregistry:Registry")
     assert role.get("scope") == registry.id
     assert role.get("roleDefinitionId").endswith("7f951dda-4ed3-4680-a7ca-43fe172d538d")
@@ -232,6 +236,54 @@ def test_schedule_without_recipient_turns_the_notice_off(tmp_path: Path) -> None
     assert schedule.get("dailyRecurrence.time") == "0730"
     assert schedule.get("notificationSettings.status") == "Disabled"
     assert results_by_id(graph)["MLS-COST-002"].status == "fail"
+    # Without idle_shutdown: no agent, no role, and the explicit opt-out tag.
+    (vm,) = by_type(graph, "compute:VirtualMachine")
+    assert vm.get("tags")["idle-shutdown"] == "off"
+    assert vm.get("osProfile.customData") is None
+    assert not by_type(graph, "authorization:RoleDefinition")
+    assert not by_type(graph, "authorization:RoleAssignment")
+    assert results_by_id(graph)["MLS-COST-012"].status == "pass"
+
+
+def test_workstation_runs_the_idle_agent_with_a_role_on_itself_only(default_graph) -> None:  # type: ignore[no-untyped-def]
+    from mlstart.commands.plan import render_text
+    from mlstart.core.plan import PlanReport
+    from mlstart_infra import pricing
+    from mlstart_infra.components import idle_shutdown
+    from mlstart_infra.idle import agent_problem, idle_shutdown_of
+    from mlstart_infra.offline.mocks import MOCK_PRINCIPAL_ID
+
+    (vm,) = by_type(default_graph, "compute:VirtualMachine")
+    assert {k: v for k, v in vm.get("tags").items() if k.startswith("idle-")} == {
+        "idle-shutdown": "60m", "idle-shutdown-cpu-percent": "10",
+        "idle-shutdown-gpu-percent": "5",
+    }  # fmt: skip
+    assert agent_problem(vm.get("osProfile.customData")) is None
+    assert "osProfile.customData" in vm.ignore_changes  # Azure cannot change it later
+    (definition,) = by_type(default_graph, "authorization:RoleDefinition")
+    (group,) = by_type(default_graph, "resources:ResourceGroup")
+    assert definition.azure_name == idle_shutdown.role_guid(vm.id, "role")
+    assert definition.get("permissions") == [
+        {"actions": list(idle_shutdown.ROLE_ACTIONS), "notActions": [], "dataActions": [],
+         "notDataActions": []}
+    ]  # fmt: skip
+    assert definition.get("assignableScopes") == [group.id] and definition.get("scope") == group.id
+    (assignment,) = [
+        r for r in by_type(default_graph, "authorization:RoleAssignment") if r.get("scope") == vm.id
+    ]
+    assert assignment.get("principalId") == MOCK_PRINCIPAL_ID  # the VM's identity (mocked)
+    assert assignment.get("principalType") == "ServicePrincipal"
+    assert assignment.get("roleDefinitionId").endswith(f"/roleDefinitions/{definition.azure_name}")
+    assert vm.urn in assignment.dependencies and definition.urn in assignment.dependencies
+    assert results_by_id(default_graph)["MLS-COST-012"].status == "pass"
+    (view,) = idle_shutdown_of(default_graph)
+    report = PlanReport(default_graph, [], policies.evaluate(default_graph),
+                        pricing.estimate(default_graph), [view])  # fmt: skip
+    text = render_text(report)
+    assert "vm-component-demo: agent deallocates after 60 idle minutes" in text
+    assert f"assigned at: {vm.id}" in text
+    assert "Microsoft.Compute/virtualMachines/deallocate/action" in text
+    assert report.to_dict()["idle_shutdown"][0]["scope"] == vm.id
 
 
 def test_cluster_refuses_slow_scale_down() -> None:

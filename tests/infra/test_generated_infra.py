@@ -22,7 +22,7 @@ from tests.infra.conftest import TEST_KEY
 COMBINATIONS: list[dict[str, Any]] = [
     {},
     {"gpu_workstation": False, "serving": "none", "training_cluster": False},
-    {"serving": "aml-endpoint", "workstation_public_ip": True, "ssh_allowed_cidr": "10.1.2.0/24",
+    {"serving": "aml-endpoint", "workstation_kind": "compute-instance",
      "cluster_low_priority": True, "time_zone": "W. Europe Standard Time"},
 ]  # fmt: skip
 
@@ -31,7 +31,7 @@ def _env() -> dict[str, str]:
     return {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": "", "VIRTUAL_ENV": ""}
 
 
-@pytest.mark.parametrize("answers", COMBINATIONS, ids=["default", "minimal", "endpoint"])
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=["default", "minimal", "instance-endpoint"])
 def test_generated_infra_tests_pass(generate: Generate, answers: dict[str, Any]) -> None:
     project = generate("Generated Infra", **answers)
     result = run(
@@ -118,6 +118,10 @@ def test_stack_config_holds_the_answers(generate: Generate) -> None:
         ({"workstation_public_ip": True}, "must be an IPv4 CIDR"),
         ({"workstation_public_ip": True, "ssh_allowed_cidr": "0.0.0.0/0"}, "whole internet"),
         ({"shutdown_notice_minutes": 5}, "between 15 and 120 minutes"),
+        ({"idle_shutdown_minutes": 5}, "15-1440 minutes, or 0 to turn it off"),
+        ({"idle_shutdown_minutes": 1441}, "15-1440 minutes, or 0 to turn it off"),
+        ({"workstation_kind": "laptop"}, "'workstation_kind': 'laptop' is not in"),
+        ({"idle_gpu_percent": 0}, "idle GPU threshold must be 1-100 percent"),
     ],
 )
 def test_infra_answers_are_validated(

@@ -30,6 +30,8 @@ def test_every_project_name_is_valid(project: str, stack: str, suffix: str) -> N
         assert naming.name_problem(naming.PROJECT_NAME_TYPES[field], value) is None, (field, value)
     for field in UNIQUE:
         assert getattr(names, field).endswith(suffix), field
+    # Compute names are unique across the region's computes, clusters and instances alike.
+    assert names.compute_instance.lower() != names.cluster.lower()
 
 
 @FAST

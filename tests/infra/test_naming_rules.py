@@ -33,8 +33,9 @@ EXAMPLES = {
     catalog.REGISTRY: (["crcredit01"], ["cr-credit", "crab", "a" * 51]),
     catalog.ML_WORKSPACE: (["mlw-x_1", "1ws"], ["ws", "-ws", "w.s", "a" * 34]),
     catalog.ML_COMPUTE: (
-        ["train-cluster", "cpu1", "gpu-a1"],
-        ["cl", "1cpu", "train-1", "train-", "a" * 25],
+        ["train-cluster", "cpu1", "gpu-a1", "ci-credit-risk-a1b2c3"],
+        # "cpu-cluster-1": Azure's own example of a refused compute instance name.
+        ["cl", "1cpu", "train-1", "train-", "a" * 25, "cpu-cluster-1", "ci-credit-risk-123456"],
     ),
     catalog.ENDPOINT: (["ep-credit-risk", "my-endpoint"], ["ep", "1ep", "ep-", "ep_x", "a" * 33]),
     catalog.DEPLOYMENT: (["blue"], ["b1", "blue-", "blue_1"]),
@@ -42,6 +43,7 @@ EXAMPLES = {
     catalog.CONTAINER_APP: (["ca-credit-risk"], ["1ca", "ca--x", "ca-", "Ca", "a" * 33]),
     catalog.BUDGET: (["budget-x_1"], ["budget x", "a" * 64]),
     catalog.ROLE_ASSIGNMENT: (["7f951dda-4ed3-4680-a7ca-43fe172d538d"], ["not-a-guid"]),
+    catalog.ROLE_DEFINITION: (["90ed4c1c-4ad2-5427-bd66-52c9cc55523c"], ["idle-role", ""]),
 }
 
 #: Every type the components create must have a rule.
@@ -74,7 +76,12 @@ def test_workspace_rule_is_the_rest_api_pattern() -> None:
     assert RULES[catalog.ML_WORKSPACE].pattern == r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}"
 
 
-NOT_BUILT = {catalog.BLOB_SERVICE, catalog.ROLE_ASSIGNMENT, catalog.SCHEDULE}
+NOT_BUILT = {
+    catalog.BLOB_SERVICE,
+    catalog.ROLE_ASSIGNMENT,
+    catalog.ROLE_DEFINITION,
+    catalog.SCHEDULE,
+}
 
 
 @pytest.mark.parametrize("type_token", sorted(RULES.keys() - NOT_BUILT))

@@ -90,6 +90,10 @@ EXPECTED_FAILURES = {
     "MLS-NET-004", "MLS-NET-005", "MLS-KV-004", "MLS-STO-004", "MLS-STO-005", "MLS-ACR-002",
     "MLS-AML-004", "MLS-AML-005", "MLS-AML-006", "MLS-VMSS-001", "MLS-VMSS-002",
     "MLS-COST-008", "MLS-COST-009",
+    # issue 12: a compute instance without a stop schedule
+    "MLS-COST-011",
+    # issue 12: a VM with neither the idle-shutdown agent nor the opt-out tag
+    "MLS-COST-012",
 }  # fmt: skip
 
 
@@ -396,6 +400,15 @@ STOP_AT_SIX = {"computeStartStop": [{"action": "Stop", "triggerType": "Cron",
                                      "cron": {"expression": "0 18 * * *"}}]}  # fmt: skip
 
 
+GOOD_INSTANCE = {**GOOD_INSTANCE, "schedules": STOP_AT_SIX}
+#: A Stop recurrence as the compute instance component writes it (floats: the plan's numbers).
+SEVEN_PM = {"frequency": "Day", "interval": 1.0, "timeZone": "UTC",
+            "schedule": {"hours": [19.0], "minutes": [0.0]}}  # fmt: skip
+STOP_AT_SEVEN = {"computeStartStop": [
+    {"action": "Stop", "status": "Enabled", "triggerType": "Recurrence", "recurrence": SEVEN_PM},
+]}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("change", "failed"),
     [({}, set()), ({"enableNodePublicIp": True}, {"MLS-AML-005"}),
@@ -403,17 +416,26 @@ STOP_AT_SIX = {"computeStartStop": [{"action": "Stop", "triggerType": "Cron",
      ({"sshSettings": {"sshPublicAccess": "Enabled"}}, {"MLS-AML-006"}),
      ({"sshSettings": {"sshPublicAccess": "Disabled"}}, set()),
      ({"idleTimeBeforeShutdown": "PT60M"}, set()), ({"idleTimeBeforeShutdown": "PT1H"}, set()),
-     ({"idleTimeBeforeShutdown": "PT90M"}, {"MLS-COST-009"}),
-     ({"idleTimeBeforeShutdown": "P1D"}, {"MLS-COST-009"}),
-     ({"idleTimeBeforeShutdown": None}, {"MLS-COST-009"}),
-     ({"idleTimeBeforeShutdown": None, "schedules": STOP_AT_SIX}, set())],
+     ({"idleTimeBeforeShutdown": "PT90M", "schedules": None}, {"MLS-COST-009", "MLS-COST-011"}),
+     ({"idleTimeBeforeShutdown": "P1D", "schedules": None}, {"MLS-COST-009", "MLS-COST-011"}),
+     ({"idleTimeBeforeShutdown": None, "schedules": None}, {"MLS-COST-009", "MLS-COST-011"}),
+     ({"idleTimeBeforeShutdown": "PT30M", "schedules": None}, {"MLS-COST-011"}),
+     ({"idleTimeBeforeShutdown": "P1D"}, set()),  # the daily stop ends the day anyway
+     ({"idleTimeBeforeShutdown": None}, set()),
+     ({"schedules": STOP_AT_SEVEN}, set()),
+     ({"schedules": {"computeStartStop": [{"action": "Start", "triggerType": "Cron",
+                                           "cron": {"expression": "0 8 * * *"}}]}},
+      {"MLS-COST-011"}),
+     ({"schedules": {"computeStartStop": [{"action": "Stop", "triggerType": "Cron",
+                                           "cron": {"expression": "0 18-20 * * *"}}]}},
+      {"MLS-COST-011"})],
 )  # fmt: skip
 def test_compute_instances_are_private_and_stop_when_idle(
     change: dict[str, object], failed: set[str]
 ) -> None:
     props = {k: v for k, v in {**GOOD_INSTANCE, **change}.items() if v is not None}
     graph = _graph(_instance(**props))
-    judged = ("MLS-AML-005", "MLS-AML-006", "MLS-COST-009")
+    judged = ("MLS-AML-005", "MLS-AML-006", "MLS-COST-009", "MLS-COST-011")
     assert {pid for pid in judged if _status(graph, pid) == "fail"} == failed
     assert all(_status(graph, pid) != "not-applicable" for pid in judged)
     assert _status(graph, "MLS-AML-001") == "not-applicable"  # cluster policies skip instances
@@ -422,7 +444,7 @@ def test_compute_instances_are_private_and_stop_when_idle(
 def test_instance_policies_skip_clusters_and_a_disabled_stop_schedule_does_not_count() -> None:
     cluster = _resource("machinelearningservices:Compute", "c",
                         properties={"computeType": "AmlCompute", "properties": {}})  # fmt: skip
-    for policy_id in ("MLS-AML-005", "MLS-AML-006", "MLS-COST-009"):
+    for policy_id in ("MLS-AML-005", "MLS-AML-006", "MLS-COST-009", "MLS-COST-011"):
         assert _status(_graph(cluster), policy_id) == "not-applicable"
     disabled = {"computeStartStop": [{**STOP_AT_SIX["computeStartStop"][0], "status": "Disabled"}]}
     assert _status(_graph(_instance(schedules=disabled)), "MLS-COST-009") == "fail"

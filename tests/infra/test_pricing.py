@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
-from mlstart_infra.pricing import PriceTable, UsageAssumptions, estimate
+from mlstart_infra.pricing import PriceNeed, PriceTable, UsageAssumptions, estimate, price_needs
 
 TABLE = PriceTable.load()
-DEFAULT_SIZES = ("Standard_NC4as_T4_v3", "Standard_D4s_v3", "Standard_DS3_v2")
+#: The template's default workstation and cluster sizes, and a common general-purpose one.
+DEFAULT_SIZES = ("Standard_NC4as_T4_v3", "Standard_D4s_v5", "Standard_D4s_v3")
 REGIONS = ("westeurope", "eastus", "uksouth")
 
 
@@ -132,8 +133,11 @@ def test_container_app_scales_to_zero_and_usage_based_services_have_no_amount() 
     storage = _resource("storage:StorageAccount", "st")
     mystery = _resource("cdn:Profile", "cdn")
     lines = {line.resource: line for line in estimate(_graph(app, storage, mystery)).lines}
-    rates = TABLE.data["container_apps"]
-    per_replica = (0.5 * rates["vcpu_second"] + 1 * rates["gib_second"]) * 730 * 3600
+    vcpu, gib = (
+        TABLE.quote("container_apps", key, "eastus") for key in ("vcpu_second", "gib_second")
+    )
+    assert vcpu is not None and gib is not None
+    per_replica = (0.5 * vcpu.value + 1 * gib.value) * 730 * 3600
     assert lines["app"].always_on == pytest.approx(per_replica, abs=0.01)
     assert lines["app"].scheduled == 0
     assert lines["st"].basis == "usage-based"
@@ -147,30 +151,98 @@ def test_a_custom_price_table_changes_the_estimate(tmp_path: Path) -> None:
     path = tmp_path / "prices.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     cost = estimate(_graph(_vm("Standard_D4s_v3")), prices=PriceTable.load(path))
-    assert cost.lines[0].always_on == 730.0
-    assert cost.to_dict()["prices_recorded_on"] == "2030-01-01"
+    compute, disk = cost.lines
+    assert compute.always_on == 730.0
+    assert compute.recorded_on == "2030-01-01"  # a plain number: the table's date
+    assert cost.to_dict()["prices_recorded_on"] == disk.recorded_on == "2026-11-23"  # oldest
+    assert cost.sources == [(TABLE.source, "2026-11-23"), (TABLE.source, "2030-01-01")]
 
 
-def test_retired_sizes_are_gone_and_every_price_section_is_sourced_and_dated() -> None:
+def test_retired_sizes_are_gone_and_every_price_is_dated_with_its_query() -> None:
     assert TABLE.vm_hourly("Standard_NC6s_v3", "eastus") is None  # NCv3 retired 2025-09-30
     assert any("NC6s_v3" in note for note in TABLE.data["notes"])
-    for section in ("vm_hourly", "private_endpoint", "nat_gateway", "bastion"):
-        source, recorded_on = TABLE.provenance(section)
-        assert source and re.fullmatch(r"\d{4}-\d{2}-\d{2}", recorded_on), section
-    assert TABLE.provenance("vm_hourly") == (TABLE.data["source"], TABLE.data["recorded_on"])
-    for section in ("bastion", "private_endpoint", "nat_gateway"):
-        assert TABLE.provenance(section)[0] != TABLE.data["source"]
+    # DS3_v2 had Dv2's D3_v2 rate: fixed where known, unpriced (not guessed) elsewhere.
+    assert TABLE.vm_hourly("Standard_DS3_v2", "eastus") == 0.293
+    assert TABLE.vm_hourly("Standard_DS3_v2", "westeurope") is None
+    entries = 0
+    for section in (
+        "vm_hourly",
+        "container_registry_monthly",
+        "public_ip_hourly",
+        "container_apps",
+        "private_endpoint",
+        "nat_gateway",
+        "bastion_hourly",
+    ):
+        for key, regions in TABLE.data[section].items():
+            for region in regions:
+                quote = TABLE.quote(section, key, region)
+                assert quote is not None and quote.source == TABLE.source
+                assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", quote.recorded_on), (section, key)
+                assert "priceType eq 'Consumption'" in quote.query
+                entries += 1
+    assert entries > 30
 
 
-def test_priced_lines_carry_their_source_and_date() -> None:
+def test_priced_lines_carry_their_source_date_and_query() -> None:
     pe = _resource("network:PrivateEndpoint", "pe")
-    lines = estimate(_graph(_vm("Standard_D4s_v3"), pe)).lines
-    compute, disk, endpoint = lines
-    assert (compute.source, compute.recorded_on) == TABLE.provenance("vm_hourly")
-    assert (disk.source, disk.recorded_on) == TABLE.provenance("managed_disk_monthly")
-    assert (endpoint.source, endpoint.recorded_on) == TABLE.provenance("private_endpoint")
+    cost = estimate(_graph(_vm("Standard_D4s_v3"), pe))
+    compute, disk, endpoint = cost.lines
+    for line, quote in ((compute, TABLE.vm_quote("Standard_D4s_v3", "westeurope")),
+                        (disk, TABLE.disk_quote("Premium_LRS", 128, "westeurope")),
+                        (endpoint, TABLE.quote("private_endpoint", "hourly"))):  # fmt: skip
+        assert quote is not None
+        assert (line.source, line.recorded_on, line.query) == (
+            quote.source,
+            quote.recorded_on,
+            quote.query,
+        )
+    assert endpoint.recorded_on == "2026-11-24" != compute.recorded_on
+    assert cost.recorded_on == compute.recorded_on  # the oldest price used
     (free,) = estimate(_graph(_resource("network:VirtualNetwork", "v"))).lines
     assert (free.basis, free.source) == ("free", "")
+
+
+def test_a_cache_layer_wins_where_it_has_a_price_and_the_table_below_answers_the_rest() -> None:
+    fetched = {"currency": "USD", "source": "the cache", "recorded_on": "2026-12-01",
+               "vm_hourly": {"Standard_D4s_v3": {"westeurope": {
+                   "price": 1.0, "recorded_on": "2026-12-02", "query": "q"}}}}  # fmt: skip
+    cost = estimate(_graph(_vm("Standard_D4s_v3")), prices=PriceTable(fetched, TABLE))
+    compute, disk = cost.lines
+    assert (compute.always_on, compute.source, compute.recorded_on, compute.query) == (
+        730.0,
+        "the cache",
+        "2026-12-02",
+        "q",
+    )
+    assert disk.source == TABLE.source and disk.always_on == TABLE.disk_monthly(
+        "Premium_LRS", 128, "westeurope"
+    )
+    assert cost.source == f"{TABLE.source}; the cache"  # oldest first
+    alone = estimate(_graph(_vm("Standard_D4s_v3")), prices=PriceTable(fetched))
+    assert alone.lines[1].basis == "unpriced"
+
+
+def test_price_needs_are_the_lookups_of_the_estimate() -> None:
+    graph = _graph(_vm("Standard_NC4as_T4_v3"), _cluster(low_priority=True),
+                   _scale_set(2, "Spot"), _resource("network:NatGateway", "nat"),
+                   _resource("network:BastionHost", "dev", sku={"name": "Developer"}))  # fmt: skip
+    assert price_needs(graph) == [
+        PriceNeed("managed_disk_monthly", "Premium_LRS", "westeurope"),
+        PriceNeed("nat_gateway", "hourly", "eastus"),
+        PriceNeed("nat_gateway", "per_gb_processed", "eastus"),
+        PriceNeed("vm_hourly", "Standard_NC4as_T4_v3", "westeurope"),
+        PriceNeed("vm_low_priority_hourly", "Standard_NC4as_T4_v3", "eastus"),
+        PriceNeed("vm_spot_hourly", "Standard_D4s_v3", "westeurope"),
+    ]  # the Developer Bastion is free by rule: nothing to fetch
+
+
+def test_spot_prices_are_used_when_recorded_and_say_they_change() -> None:
+    data = json.loads(json.dumps(TABLE.data))
+    data["vm_spot_hourly"] = {"Standard_D4s_v3": {"westeurope": 0.05}}
+    compute = estimate(_graph(_scale_set(2, "Spot")), prices=PriceTable(data)).lines[0]
+    assert compute.always_on == pytest.approx(2 * 0.05 * 730)
+    assert "spot price of 2026-11-23: it changes, and VMs can be evicted" in compute.note
 
 
 def _scale_set(capacity: int = 2, priority: str | None = None) -> PlannedResource:
@@ -235,7 +307,12 @@ def _stop(**trigger: object) -> dict[str, object]:
      ({"idleTimeBeforeShutdown": "PT1H"}, 9 * 22),
      ({"schedules": _stop(recurrence={"schedule": {"hours": [18], "minutes": [30]}})}, 10.5 * 22),
      ({"schedules": _stop(cron={"expression": "0 20 * * 1-5"})}, 12 * 22),
-     ({"schedules": _stop(cron={"expression": "0 20 * * *"}, status="Disabled")}, 730.0)],
+     ({"schedules": _stop(cron={"expression": "0 20 * * *"}, status="Disabled")}, 730.0),
+     # Schedule and idle shutdown: whichever stops it first (08:00 + 8 h of work + idle).
+     ({"schedules": _stop(cron={"expression": "0 19 * * *"}), "idleTimeBeforeShutdown": "PT1H"},
+      9 * 22),
+     ({"schedules": _stop(cron={"expression": "0 15 * * *"}), "idleTimeBeforeShutdown": "PT1H"},
+      7 * 22)],
 )  # fmt: skip
 def test_compute_instance_runs_until_idle_shutdown_or_its_stop_schedule(
     props: dict[str, object], hours: float

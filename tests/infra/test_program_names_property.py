@@ -31,6 +31,7 @@ REGIONS = ("westeurope", "eastus", "uksouth", "swedencentral", "australiaeast")
 COMBINATIONS = st.fixed_dictionaries(
     {
         "gpu_workstation": st.booleans(),
+        "workstation_kind": st.sampled_from(["vm", "compute-instance"]),
         "workstation_public_ip": st.booleans(),
         "training_cluster": st.booleans(),
         "serving": st.sampled_from(["container-apps", "aml-endpoint", "none"]),

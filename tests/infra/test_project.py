@@ -120,6 +120,14 @@ def test_required_roles_follow_the_graph() -> None:
         "Role Based Access Control Administrator", "User Access Administrator", "Owner",
     )  # fmt: skip
 
+    # A custom role (the workstation's idle-shutdown role) needs roleDefinitions/write,
+    # which Role Based Access Control Administrator lacks: User Access Administrator has it.
+    custom = resource(c.ROLE_DEFINITION, "idle-role")
+    roles = required_roles([group, assignment, custom])
+    assert [r.role for r in roles] == ["Contributor", "User Access Administrator"]
+    assert "Microsoft.Authorization/roleDefinitions/write" in roles[1].actions
+    assert roles[1].accepted == ("User Access Administrator", "Owner")
+
     on_subscription = resource(c.BUDGET, "budget", inputs={"scope": "/subscriptions/x"})
     roles = required_roles([group, on_subscription])
     assert [(r.role, r.scope) for r in roles][-1] == ("Cost Management Contributor", "subscription")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -96,8 +97,9 @@ def plan(
 
 def render_text(report: PlanReport) -> str:
     """The human-readable plan: resources by component, policies, then costs."""
+    idle = [*_idle_shutdown(report), ""] if report.idle_shutdown else []
     return "\n".join(
-        [*_resources(report), "", *_conformance(report), "", *_policies(report), "",
+        [*_resources(report), "", *idle, *_conformance(report), "", *_policies(report), "",
          *_costs(report)]
     )  # fmt: skip
 
@@ -195,6 +197,29 @@ def _resources(report: PlanReport) -> list[str]:
     return lines
 
 
+def _idle_shutdown(report: PlanReport) -> list[str]:
+    """Per VM: the agent's thresholds, the identity and the role it uses, or the opt-out."""
+    lines = ["Idle shutdown (an agent on the VM deallocates it when idle, besides the schedule)"]
+    for view in report.idle_shutdown:
+        if view.mode == "off":
+            lines.append(f"  {view.vm}: off (tag idle-shutdown: off)")
+            continue
+        if view.mode == "missing":
+            lines.append(f"  {view.vm}: no agent and no opt-out")
+            continue
+        lines.append(
+            f"  {view.vm}: agent deallocates after {(view.minutes or '?').removesuffix('m')} idle "
+            f"minutes (no login or SSH session, CPU < {view.cpu_percent}%, "
+            f"GPU < {view.gpu_percent}%)"
+        )
+        lines.append(f"    identity: {view.identity or 'none'} (the VM's own)")
+        if view.role:
+            lines.append(f"    role: {view.role}: {', '.join(view.actions) or 'no action'}")
+        lines.append(f"    assigned at: {view.scope or 'nowhere'}")
+        lines += [f"    problem: {problem}" for problem in view.problems]
+    return lines
+
+
 def _conformance(report: PlanReport) -> list[str]:
     findings = report.conformance
     if not findings:
@@ -236,11 +261,18 @@ def _money(value: float | None) -> str:
     return "unpriced" if value is None else f"{value:,.2f}"
 
 
-def _costs(report: PlanReport) -> list[str]:
+#: A price older than this many days is flagged in the plan's list of sources.
+STALE_AFTER_DAYS = 90
+
+
+def _costs(report: PlanReport, today: date | None = None) -> list[str]:
     cost = report.cost
+    dates = sorted({line.recorded_on for line in cost.lines if line.recorded_on})
+    recorded = f"{dates[0]} to {dates[-1]}" if len(dates) > 1 else cost.recorded_on
+    sources = list(dict.fromkeys(line.source for line in cost.lines if line.recorded_on))
     lines = [
-        f"Monthly cost estimate ({cost.currency}, list prices recorded {cost.recorded_on})",
-        f"  {'resource':<28} {'what':<48} {'always on':>10} {'scheduled':>10}",
+        f"Monthly cost estimate ({cost.currency}, list prices recorded {recorded})",
+        f"  {'resource':<28} {'what':<48} {'always on':>10} {'scheduled':>10}  price of",
     ]
     for line in cost.lines:
         if line.basis in ("free",):
@@ -248,7 +280,12 @@ def _costs(report: PlanReport) -> list[str]:
         what = line.description if line.basis != "usage-based" else f"usage-based: {line.note}"
         always = _money(line.always_on) if line.basis != "usage-based" else "-"
         scheduled = _money(line.scheduled) if line.basis != "usage-based" else "-"
-        lines.append(f"  {line.resource[:28]:<28} {what[:48]:<48} {always:>10} {scheduled:>10}")
+        dated = "-"
+        if line.recorded_on:
+            dated = f"{line.recorded_on} [{sources.index(line.source) + 1}]"
+        lines.append(
+            f"  {line.resource[:28]:<28} {what[:48]:<48} {always:>10} {scheduled:>10}  {dated}"
+        )
         if line.basis == "compute" and line.scheduled == 0 and line.always_on and line.note:
             # Scaled to zero it costs nothing idle, and always on is every node all month:
             # neither figure says what it costs while it runs; the note does (the hourly rate).
@@ -261,5 +298,19 @@ def _costs(report: PlanReport) -> list[str]:
         names = ", ".join(f"{line.resource} ({line.note})" for line in cost.unpriced)
         lines.append(f"  unpriced, not in the totals: {names}")
     lines.append("  assumptions: " + "; ".join(cost.assumptions))
-    lines.append(f"  source: {cost.source}")
+    lines.append("  sources of the prices:" if sources else f"  source: {cost.source}")
+    for number, source in enumerate(sources, start=1):
+        oldest = min(line.recorded_on for line in cost.lines if line.source == source)
+        lines.append(f"    [{number}] {source}{_age(oldest, today or date.today())}")
     return lines
+
+
+def _age(recorded_on: str, today: date) -> str:
+    """A warning when a price is older than :data:`STALE_AFTER_DAYS` ("" otherwise)."""
+    try:
+        days = (today - date.fromisoformat(recorded_on)).days
+    except ValueError:
+        return ""
+    if days <= STALE_AFTER_DAYS:
+        return ""
+    return f" (oldest price {days} days old: run `mlstart prices refresh`)"

@@ -16,20 +16,39 @@ def update(
     ),
     version: Annotated[
         str | None,
-        typer.Option("--version", help="Template version (git tag) to update to."),
+        typer.Option(
+            "--version",
+            help="Template version (git tag, e.g. v0.4.0) to update to; by default the "
+            "installed mlstart's.",
+        ),
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            help="Where the project's template is now (a fork, a team's copy: path or git "
+            "URL), instead of the _src_path it records; recorded afterwards.",
+        ),
     ] = None,
 ) -> None:
     """Update a project to a newer template version, keeping its own edits."""
     from mlstart.core.update import update_project
 
-    echo_progress(f"Updating {path} from its template")
-    result = update_project(path, version=version)
-    if result.old_version == result.new_version and not result.changed:
-        typer.echo(f"Already on template version {result.new_version}; nothing changed.")
+    result = update_project(path, version=version, template=template, progress=echo_progress)
+    if result.current:
+        typer.echo(f"Already at template {result.new_version}; nothing to update.")
         return
+    for warning in result.warnings:
+        echo_warning(warning)
     typer.echo(f"Updated from template {result.old_version} to {result.new_version}.")
     for changed in result.changed:
-        mark = "conflict" if changed in result.conflicts else "changed"
+        mark = (
+            "conflict"
+            if changed in result.conflicts
+            else "removed"
+            if changed in result.removed
+            else "changed"
+        )
         typer.echo(f"  {mark:8} {changed}")
     if result.conflicts:
         echo_warning(

@@ -165,7 +165,8 @@ def _build(
     report(f"Rendering the template into {destination}")
     final_answers = _render(source, staging, answers, interactive=interactive)
     result = NewProjectResult(path=destination, answers=final_answers)
-    if final_answers.get("gpu_workstation") and not final_answers.get("ssh_public_key"):
+    vm = final_answers.get("gpu_workstation") and final_answers.get("workstation_kind") == "vm"
+    if vm and not final_answers.get("ssh_public_key"):
         result.warnings.append(
             "no SSH public key found for the workstation: before `mlstart plan`, run "
             'in infra/: pulumi config set sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"'

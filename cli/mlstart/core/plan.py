@@ -8,7 +8,7 @@ plan is made, so the rest of mlstart works without the ``azure`` extra.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,9 +16,10 @@ from mlstart.errors import PlanError, PolicyFailureError, ToolMissingError, Usag
 
 if TYPE_CHECKING:
     from mlstart_infra.conformance import ConformanceFinding
+    from mlstart_infra.idle import IdleShutdownView
     from mlstart_infra.offline.graph import ResourceGraph
     from mlstart_infra.policies import PolicyResult
-    from mlstart_infra.pricing import CostEstimate
+    from mlstart_infra.pricing import CostEstimate, PriceTable
 
 AZURE_EXTRA_HINT = (
     "mlstart plan needs Pulumi: install mlstart's azure extra into mlstart's environment "
@@ -37,12 +38,14 @@ class PlanReport:
             the plan.
         policies: One result per policy.
         cost: The monthly estimate.
+        idle_shutdown: Per VM, its idle-shutdown agent, identity and role (or its opt-out).
     """
 
     graph: ResourceGraph
     conformance: list[ConformanceFinding]
     policies: list[PolicyResult]
     cost: CostEstimate
+    idle_shutdown: list[IdleShutdownView] = field(default_factory=list)
 
     @property
     def failed_mandatory(self) -> list[PolicyResult]:
@@ -66,6 +69,7 @@ class PlanReport:
             "conformance": [asdict(finding) for finding in self.conformance],
             "policies": [result.to_dict() for result in self.policies],
             "cost": self.cost.to_dict(),
+            "idle_shutdown": [view.to_dict() for view in self.idle_shutdown],
         }
 
 
@@ -81,7 +85,8 @@ def plan_project(
     Args:
         path: The project (or its ``infra/`` folder).
         stack: The stack whose config to use (``Pulumi.<stack>.yaml``).
-        prices: A price table to use instead of the one shipped with mlstart.
+        prices: A price table to use alone, instead of the price cache (``mlstart prices
+            refresh``) over the table shipped with mlstart.
         timeout: Seconds the project's program may run (the default limit when None).
 
     Returns:
@@ -89,28 +94,63 @@ def plan_project(
 
     Raises:
         ToolMissingError: If Pulumi (the ``azure`` extra) is not installed.
-        PlanError: If the project, its config or its program cannot be planned.
+        PlanError: If the project, its config, its program or a price table cannot be used.
+    """
+    from mlstart_infra import conformance, policies, pricing
+    from mlstart_infra.idle import idle_shutdown_of
+
+    table = price_table(prices)
+    graph = plan_graph(path, stack=stack, timeout=timeout)
+    cost = pricing.estimate(graph, prices=table)
+    findings = conformance.check(graph, existing=existing_resources(graph.config, graph.project))
+    results = policies.evaluate(graph, costs=cost)
+    return PlanReport(graph, findings, results, cost, idle_shutdown_of(graph))
+
+
+def price_table(prices: Path | None = None) -> PriceTable:
+    """The prices a plan uses: ``prices`` alone, else the price cache over the shipped table.
+
+    Raises:
+        PlanError: If the given table or the price cache cannot be read or is not a table.
+    """
+    from mlstart_infra.prices import cache
+    from mlstart_infra.pricing import PriceTable, PriceTableError
+
+    if prices is not None:
+        try:
+            return PriceTable.load(prices)
+        except (OSError, PriceTableError) as error:
+            raise PlanError(f"cannot read the price table {prices}: {error}") from error
+    try:
+        return cache.plan_table()
+    except (OSError, PriceTableError) as error:
+        raise PlanError(
+            f"{error}; run `mlstart prices refresh` to replace it, or delete {cache.cache_path()}"
+        ) from error
+
+
+def plan_graph(
+    path: Path | str = ".", *, stack: str = "dev", timeout: float | None = None
+) -> ResourceGraph:
+    """The resources a project's program would create, planned offline under Pulumi's mocks.
+
+    Raises:
+        ToolMissingError: If Pulumi (the ``azure`` extra) is not installed.
+        UsageError: If the stack config is incomplete.
+        PlanError: If the project or its program cannot be planned.
     """
     for module in ("pulumi", "pulumi_azure_native"):
         if importlib.util.find_spec(module) is None:
             raise ToolMissingError(AZURE_EXTRA_HINT)
-    from mlstart_infra import conformance, policies, pricing
     from mlstart_infra.offline import plan
 
     try:
-        table = pricing.PriceTable.load(prices) if prices else None
-    except (OSError, ValueError) as error:
-        raise PlanError(f"cannot read the price table {prices}: {error}") from error
-    try:
         limit = plan.DEFAULT_TIMEOUT if timeout is None else timeout
-        graph = plan.plan_project(path, stack=stack, timeout=limit)
+        return plan.plan_project(path, stack=stack, timeout=limit)
     except plan.StackConfigError as error:
         raise UsageError(str(error)) from error
     except (plan.PlanInputError, plan.ProgramFailedError) as error:
         raise PlanError(str(error)) from error
-    cost = pricing.estimate(graph, prices=table)
-    findings = conformance.check(graph, existing=existing_resources(graph.config, graph.project))
-    return PlanReport(graph, findings, policies.evaluate(graph, costs=cost), cost)
 
 
 def existing_resources(config: dict[str, str], project: str) -> list[str]:

@@ -52,6 +52,10 @@ class StackResource:
         deleted_with: The URN in ``deletedWith``, or "".
         inputs: Its inputs as recorded in the state.
         outputs: Its outputs as recorded in the state.
+        id: The provider's id of the resource (for Azure, its resource id), or "".
+        created: When Pulumi first added it to the state (RFC 3339), or "" for states
+            written before Pulumi recorded it (``created`` of ResourceV3 in
+            https://github.com/pulumi/pulumi/blob/master/sdk/go/common/apitype/core.go).
     """
 
     type: str
@@ -65,6 +69,8 @@ class StackResource:
     deleted_with: str = ""
     inputs: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     outputs: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    id: str = ""
+    created: str = ""
 
     @property
     def is_provider(self) -> bool:
@@ -103,6 +109,8 @@ class StackResource:
             deleted_with=str(item.get("deletedWith") or ""),
             inputs=inputs if isinstance(inputs, dict) else {},
             outputs=outputs if isinstance(outputs, dict) else {},
+            id=str(item.get("id") or ""),
+            created=str(item.get("created") or ""),
         )
 
 

@@ -8,7 +8,8 @@ mlstart renders from one of three places:
 
 A project rendered from the wheel's plain folder could never be updated, because copier
 would record a folder with no history. Its answers file is therefore pointed at the
-template's public repository, at the release tag of the mlstart version that rendered it.
+template's public repository, at the tag of the template version that rendered it; the
+wheel carries that history itself (:func:`installed_history`), so updates need no network.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 
 from mlstart import __version__
+from mlstart.core import template_history
 from mlstart.core.scratch import scratch_folder
 from mlstart.errors import InvalidAnswerError, TemplateError
 from mlstart.naming import normalize_distribution
@@ -38,6 +40,7 @@ TEMPLATE_ENV_VAR = "MLSTART_TEMPLATE"
 TEMPLATE_REF_ENV_VAR = "MLSTART_TEMPLATE_REF"
 
 _PACKAGED = Path(__file__).resolve().parents[1] / "_template"
+_PACKAGED_BUNDLE = Path(__file__).resolve().parents[1] / template_history.PACKAGED_BUNDLE
 _CHECKOUT = Path(__file__).resolve().parents[3]
 
 
@@ -88,8 +91,104 @@ def _released(folder: Path) -> TemplateSource:
     return TemplateSource(
         str(folder),
         record_src_path=TEMPLATE_REPOSITORY,
-        record_commit=f"v{__version__}",
+        record_commit=f"v{shipped_template_version()}",
     )
+
+
+def is_running_checkout(path: Path) -> bool:
+    """Whether ``path`` is the source checkout this mlstart runs from (an editable install)."""
+    return path.resolve() == _CHECKOUT and (_CHECKOUT / ".git").exists()
+
+
+def is_official(src_path: str) -> bool:
+    """Whether a ``_src_path`` names mlstart's public repository, in any of git's spellings.
+
+    ``https://github.com/mlstart/mlstart(.git)``, ``git@github.com:mlstart/mlstart.git`` and
+    copier's ``gh:mlstart/mlstart`` all do.
+    """
+    return _repository_path(src_path) == _repository_path(TEMPLATE_REPOSITORY)
+
+
+def _repository_path(url: str) -> str | None:
+    """``owner/name`` of a GitHub repository URL, lower-case; None for anything else."""
+    text = url.strip().rstrip("/").removesuffix(".git").lower()
+    for prefix in ("https://github.com/", "http://github.com/", "git@github.com:", "gh:",
+                   "ssh://git@github.com/", "git+https://github.com/"):  # fmt: skip
+        if text.startswith(prefix):
+            return text.removeprefix(prefix).strip("/")
+    return None
+
+
+def _shipped_bundle() -> Path | None:
+    """The bundle of the template's history shipped with this mlstart (wheel or sdist)."""
+    for bundle in (_PACKAGED_BUNDLE, _CHECKOUT / template_history.SDIST_BUNDLE):
+        if bundle.is_file():
+            return bundle
+    return None
+
+
+def shipped_template_version() -> str:
+    """The template version the shipped template folder is (``__version__`` for a release).
+
+    It is the bundle's newest state; a development build's is ``X.Y.Z.post0.devN``
+    (see :func:`mlstart.core.template_history.build_history`).
+    """
+    bundle = _shipped_bundle()
+    if bundle is not None:
+        try:
+            _versions, current = template_history.bundle_versions(bundle)
+        except template_history.HistoryError:
+            current = None
+        if current:
+            return current
+    return __version__
+
+
+@dataclass(frozen=True)
+class InstalledHistory:
+    """The template history this mlstart carries, cloned where copier can read it.
+
+    Attributes:
+        repository: A git repository whose tags are the template versions (``v0.1.0``, ...).
+        versions: Those versions, oldest first.
+        current: The version this mlstart renders (the newest).
+    """
+
+    repository: Path
+    versions: tuple[str, ...]
+    current: str
+
+
+@contextmanager
+def installed_history(parent: Path) -> Iterator[InstalledHistory]:
+    """Clone the template's released history into ``parent`` (removed afterwards).
+
+    An installed mlstart reads the bundle in its wheel; an editable checkout builds the same
+    history from its own git history and ``releases.toml``. Neither reaches the network.
+
+    Raises:
+        TemplateError: If this mlstart carries no history, or git cannot read it.
+    """
+    try:
+        bundle = _shipped_bundle()
+        if bundle is None:
+            if not (_CHECKOUT / ".git").exists():
+                raise TemplateError(
+                    f"this mlstart carries no template history ({_PACKAGED_BUNDLE.name} is "
+                    "missing); reinstall mlstart"
+                )
+            releases = template_history.read_releases(_CHECKOUT / template_history.RELEASES_FILE)
+            built = template_history.build_history(
+                _CHECKOUT, parent / "history.bundle", version=__version__, releases=releases
+            )
+            bundle = built.bundle
+        versions, current = template_history.bundle_versions(bundle)
+        if current is None:
+            raise TemplateError(f"{bundle} names no current template version; reinstall mlstart")
+        with template_history.cloned(bundle, parent) as repository:
+            yield InstalledHistory(repository, tuple(versions), current)
+    except template_history.HistoryError as error:
+        raise TemplateError(f"cannot read the template's history: {error}") from error
 
 
 #: libyaml's loader when PyYAML has it (parsing copier.yml in pure Python takes ~0.1 s).

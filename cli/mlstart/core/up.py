@@ -164,6 +164,9 @@ def provision(
 def _check_ssh_key(config: StackConfig) -> None:
     if str(config.get("gpuWorkstation")).lower() != "true" or config.is_secret("sshPublicKey"):
         return
+    # Stacks written before the compute instance kind have no workstationKind: a VM.
+    if str(config.get("workstationKind") or "vm") != "vm":
+        return
     key = str(config.get("sshPublicKey") or "")
     if key.startswith(("ssh-", "ecdsa-", "sk-")):
         return

@@ -17,6 +17,8 @@ from typing import Any
 
 #: Public name -> the module (in this package) that defines it.
 _EXPORTS = {
+    "ComputeInstanceWorkstation": "compute_instance",
+    "ComputeInstanceWorkstationArgs": "compute_instance",
     "ContainerAppServing": "serving",
     "ContainerAppServingArgs": "serving",
     "OnlineEndpointServing": "serving",
@@ -25,6 +27,7 @@ _EXPORTS = {
     "CostGuardArgs": "cost_guard",
     "GpuWorkstation": "workstation",
     "GpuWorkstationArgs": "workstation",
+    "IdleShutdown": "idle_shutdown",
     "MlWorkspace": "workspace",
     "MlWorkspaceArgs": "workspace",
     "TrainingCluster": "cluster",

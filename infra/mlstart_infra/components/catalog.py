@@ -41,6 +41,7 @@ CONTAINER_APP = "azure-native:app:ContainerApp"
 AUTH_CONFIG = "azure-native:app:ContainerAppsAuthConfig"
 BUDGET = "azure-native:consumption:Budget"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
 AUTOSCALE = "azure-native:monitor:AutoscaleSetting"
 
 #: Azure ML compute types (``properties.computeType``) that run nodes.
@@ -71,6 +72,7 @@ NAME_INPUTS: dict[str, str] = {
     AUTH_CONFIG: "authConfigName",
     BUDGET: "budgetName",
     ROLE_ASSIGNMENT: "roleAssignmentName",
+    ROLE_DEFINITION: "roleDefinitionId",
     NAT_GATEWAY: "natGatewayName",
     BASTION: "bastionHostName",
     PRIVATE_ENDPOINT: "privateEndpointName",
@@ -92,6 +94,7 @@ UNTAGGABLE_TYPES = frozenset(
         BLOB_CONTAINER,
         BUDGET,
         ROLE_ASSIGNMENT,
+        ROLE_DEFINITION,
         AUTH_CONFIG,
         ML_MODEL_CONTAINER,
         ML_MODEL_VERSION,

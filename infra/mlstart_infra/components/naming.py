@@ -43,6 +43,7 @@ from .catalog import (
     REGISTRY,
     RESOURCE_GROUP,
     ROLE_ASSIGNMENT,
+    ROLE_DEFINITION,
     SCHEDULE,
     STORAGE,
     SUBNET,
@@ -106,6 +107,13 @@ _ML_ENDPOINTS = (
     "how-to-manage-quotas#azure-machine-learning-online-endpoints-and-batch-endpoints"
 )
 _ENDPOINT_PATTERN = r"[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?"
+#: Where Microsoft states the compute name rule for clusters and for compute instances.
+COMPUTE_CLUSTER_NAME_URL = (
+    "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-create-attach-compute-cluster"
+)
+COMPUTE_INSTANCE_NAME_URL = (
+    "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-create-compute-instance#create"
+)
 
 _RULE_LIST = (
     NameRule(
@@ -208,15 +216,19 @@ _RULE_LIST = (
         "3-33 alphanumerics, hyphens, underscores; start with alphanumeric "
         "(REST API pattern ^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$); soft-deleted names stay reserved",
     ),
-    # One token for clusters and instances: the stricter of the two published rules. The
-    # table says 3-24 (instance) / 3-32 (AmlCompute); the cluster how-to says 3-24, start
-    # with a letter, a hyphen must be followed later by a letter, unique within the region.
+    # One token for clusters and compute instances, and one rule: the stricter of those
+    # published. The table says 3-24 (instance) / 3-32 (AmlCompute). The cluster how-to
+    # (COMPUTE_CLUSTER_NAME_URL) and the compute instance how-to (COMPUTE_INSTANCE_NAME_URL,
+    # "Compute name" in its form) state the same rule: 3-24 letters, digits and hyphens,
+    # starting with a letter, any hyphen followed later by at least one letter, unique
+    # across all the computes of an Azure region (so a cluster and an instance of one
+    # project need different names: ProjectNames gives them different prefixes).
     NameRule(
         ML_COMPUTE, "Microsoft.MachineLearningServices/workspaces/computes", 3, 24,
         r"[A-Za-z](?:[A-Za-z0-9]*|[A-Za-z0-9-]*-[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*)", "region",
-        "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-create-attach-compute-cluster",
+        COMPUTE_INSTANCE_NAME_URL,
         "3-24 letters, digits, hyphens; start with a letter; a hyphen must be followed later "
-        "by a letter; unique across the region's computes",
+        "by a letter; unique across the region's computes (clusters and instances alike)",
     ),
     # azure-ai-ml's check (azure/ai/ml/entities/_endpoint/_endpoint_helpers.py) and the docs.
     NameRule(
@@ -254,6 +266,11 @@ _RULE_LIST = (
     ),
     NameRule(
         ROLE_ASSIGNMENT, "Microsoft.Authorization/roleAssignments", 36, 36,
+        r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "global",
+        NAME_RULES_URL + "#microsoftauthorization", "must be a GUID",
+    ),
+    NameRule(
+        ROLE_DEFINITION, "Microsoft.Authorization/roleDefinitions", 36, 36,
         r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "global",
         NAME_RULES_URL + "#microsoftauthorization", "must be a GUID",
     ),
@@ -375,6 +392,7 @@ class ProjectNames:
     nat_gateway: str
     nat_public_ip: str
     cluster: str
+    compute_instance: str
     endpoint: str
     container_env: str
     container_app: str
@@ -388,7 +406,8 @@ PROJECT_NAME_TYPES: Mapping[str, str] = {
     "app_insights": APP_INSIGHTS, "registry": REGISTRY, "workspace": ML_WORKSPACE, "vm": VM,
     "vnet": VNET, "subnet": SUBNET, "nsg": NSG, "nic": NIC, "public_ip": PUBLIC_IP,
     "os_disk": DISK, "schedule": SCHEDULE, "bastion": BASTION, "nat_gateway": NAT_GATEWAY,
-    "nat_public_ip": PUBLIC_IP, "cluster": ML_COMPUTE, "endpoint": ENDPOINT,
+    "nat_public_ip": PUBLIC_IP, "cluster": ML_COMPUTE, "compute_instance": ML_COMPUTE,
+    "endpoint": ENDPOINT,
     "container_env": CONTAINER_ENV, "container_app": CONTAINER_APP, "budget": BUDGET,
 }  # fmt: skip
 
@@ -432,6 +451,9 @@ def project_names(project: str, stack: str, suffix: str) -> ProjectNames:
         nat_gateway=fit_name(NAT_GATEWAY, "ng", project),
         nat_public_ip=fit_name(PUBLIC_IP, "pip", "ng", project),
         cluster=fit_name(ML_COMPUTE, "train", project, unique=suffix),
+        # Compute names are unique across the region's computes: "ci" keeps the instance's
+        # name apart from the cluster's ("train...") for every project and suffix.
+        compute_instance=fit_name(ML_COMPUTE, "ci", project, unique=suffix),
         endpoint=fit_name(ENDPOINT, "ep", project, unique=suffix),
         container_env=fit_name(CONTAINER_ENV, "cae", project),
         container_app=fit_name(CONTAINER_APP, "ca", project),

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .idle_agent import MAX_MINUTES, MIN_MINUTES
+
 #: Config keys (without the project namespace) the program reads, by section.
 COMMON_KEYS = (
     "owner",
@@ -29,14 +31,25 @@ COMMON_KEYS = (
     "serving",
     "dataVersioning",
 )
+#: Keys every workstation kind reads.
 WORKSTATION_KEYS = (
+    "workstationKind",
     "vmSize",
     "shutdownTime",
     "timeZone",
+    "idleShutdownMinutes",
+)
+#: Keys only the VM workstation reads (the compute instance has no SSH and no public IP).
+VM_WORKSTATION_KEYS = (
     "shutdownNoticeMinutes",
     "sshPublicKey",
     "publicIp",
 )
+#: ``workstationKind`` values: a VM with a DevTest Labs schedule, or an Azure ML compute
+#: instance stopped by its own schedule and idle shutdown.
+WORKSTATION_KINDS = ("vm", "compute-instance")
+#: Keys the stack sets when idle shutdown is on (idleShutdownMinutes is not 0).
+IDLE_KEYS = ("idleCpuPercent", "idleGpuPercent")
 CLUSTER_KEYS = (
     "clusterName",
     "clusterVmSize",
@@ -45,7 +58,11 @@ CLUSTER_KEYS = (
     "clusterIdleMinutes",
 )
 SERVING_CHOICES = ("container-apps", "aml-endpoint", "none")
+#: Idle minutes the idle-shutdown agent accepts, and the range of its percentages.
+IDLE_MINUTES = (MIN_MINUTES, MAX_MINUTES)
+PERCENT = (1, 100)
 _SUFFIX = re.compile(r"^[a-z0-9]{6}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 
@@ -69,13 +86,20 @@ class Settings:
         name_suffix: Suffix that keeps globally and regionally unique names unique.
         data_versioning: ``manifest`` or ``dvc`` (dvc adds a private blob container).
         gpu_workstation: Whether to create the workstation.
+        workstation_kind: ``vm`` or ``compute-instance`` (see :data:`WORKSTATION_KINDS`).
         vm_size: Workstation VM size.
         shutdown_time: Daily shutdown, ``HH:MM``.
         time_zone: Windows time-zone id of the schedule.
-        shutdown_notice_minutes: Minutes of notice before the shutdown.
-        ssh_public_key: The workstation's OpenSSH public key text (or a legacy path).
-        public_ip: Whether the workstation gets a public IP.
-        ssh_allowed_cidr: The one range allowed SSH when ``public_ip``.
+        idle_shutdown_minutes: Idle minutes before the workstation stops itself (0: never):
+            the VM's agent deallocates it, a compute instance uses Azure's idle shutdown.
+        idle_cpu_percent: Average CPU utilization below which the VM is idle (agent).
+        idle_gpu_percent: GPU utilization below which the VM is idle (agent).
+        shutdown_notice_minutes: Minutes of notice before the shutdown (VM).
+        ssh_public_key: The workstation's OpenSSH public key text, or a legacy path (VM).
+        public_ip: Whether the workstation gets a public IP (VM).
+        ssh_allowed_cidr: The one range allowed SSH when ``public_ip`` (VM).
+        instance_user_object_id: The Entra ID object id of the person the compute instance
+            is assigned to; None assigns it to whoever runs ``pulumi up``.
         notification_webhook_url: Optional webhook for the shutdown notice.
         training_cluster: Whether to create the training cluster.
         cluster_name: The cluster's name (``aml/train-job.yml`` runs on it).
@@ -103,14 +127,19 @@ class Settings:
     gpu_workstation: bool
     training_cluster: bool
     serving: str
+    workstation_kind: str = ""
     vm_size: str = ""
     shutdown_time: str = ""
     time_zone: str = ""
+    idle_shutdown_minutes: int = 0
     shutdown_notice_minutes: int = 0
     ssh_public_key: str = ""
     public_ip: bool = False
+    idle_cpu_percent: int = 0
+    idle_gpu_percent: int = 0
     ssh_allowed_cidr: str | None = None
     notification_webhook_url: str | None = None
+    instance_user_object_id: str | None = None
     cluster_name: str = ""
     cluster_vm_size: str = ""
     cluster_max_nodes: int = 0
@@ -140,8 +169,12 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
     wanted = list(COMMON_KEYS)
     if _flag(get, "gpuWorkstation"):
         wanted += WORKSTATION_KEYS
-        if _flag(get, "publicIp"):
-            wanted.append("sshAllowedCidr")
+        if _text(get, "workstationKind") == "vm":
+            wanted += VM_WORKSTATION_KEYS
+            if _flag(get, "publicIp"):
+                wanted.append("sshAllowedCidr")
+            if _text(get, "idleShutdownMinutes") not in ("", "0"):
+                wanted += IDLE_KEYS
     if _flag(get, "trainingCluster"):
         wanted += CLUSTER_KEYS
     if _text(get, "serving") == "aml-endpoint":
@@ -181,14 +214,26 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
     }
     if values["gpu_workstation"]:
         values.update(
+            workstation_kind=_choice(get, "workstationKind", WORKSTATION_KINDS),
             vm_size=_text(get, "vmSize"),
             shutdown_time=_text(get, "shutdownTime"),
             time_zone=_text(get, "timeZone"),
+            idle_shutdown_minutes=_bounded(get, "idleShutdownMinutes", IDLE_MINUTES, off=0),
+        )
+    if values.get("workstation_kind") == "vm":
+        values.update(
             shutdown_notice_minutes=_whole_number(get, "shutdownNoticeMinutes"),
             ssh_public_key=_text(get, "sshPublicKey"),
             public_ip=_flag(get, "publicIp"),
             ssh_allowed_cidr=_optional(get, "sshAllowedCidr"),
         )
+        if values["idle_shutdown_minutes"]:
+            values.update(
+                idle_cpu_percent=_bounded(get, "idleCpuPercent", PERCENT),
+                idle_gpu_percent=_bounded(get, "idleGpuPercent", PERCENT),
+            )
+    elif values.get("workstation_kind") == "compute-instance":
+        values["instance_user_object_id"] = _object_id(get, "instanceUserObjectId")
     if values["training_cluster"]:
         values.update(
             cluster_name=_text(get, "clusterName"),
@@ -242,6 +287,15 @@ def _whole_number(get: Getter, key: str) -> int:
         raise SettingsError(f"{key} must be a whole number, not {value!r}") from None
 
 
+def _bounded(get: Getter, key: str, bounds: tuple[int, int], *, off: int | None = None) -> int:
+    value = _whole_number(get, key)
+    low, high = bounds
+    if value != off and not low <= value <= high:
+        also = f", or {off} to turn it off" if off is not None else ""
+        raise SettingsError(f"{key} must be {low}-{high}{also}, not {value}")
+    return value
+
+
 def _positive_number(get: Getter, key: str) -> float:
     value = _text(get, key)
     try:
@@ -257,6 +311,16 @@ def _choice(get: Getter, key: str, choices: tuple[str, ...]) -> str:
     value = _text(get, key)
     if value not in choices:
         raise SettingsError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _object_id(get: Getter, key: str) -> str | None:
+    value = _optional(get, key)
+    if value is not None and not _GUID.match(value):
+        raise SettingsError(
+            f"{key} must be an Entra ID object id (a GUID like "
+            f"00000000-0000-0000-0000-000000000000), not {value!r}"
+        )
     return value
 
 

@@ -1,7 +1,10 @@
-"""A GPU workstation that turns itself off every evening.
+"""A GPU workstation that turns itself off every evening, and when it sits idle.
 
 Network (no public IP by default), a Linux VM that accepts SSH keys only, the NVIDIA driver
-extension, and a DevTest Labs auto-shutdown schedule that sends a notice before it stops.
+extension, a DevTest Labs auto-shutdown schedule that sends a notice before it stops, and
+(unless turned off) an idle-shutdown agent installed by cloud-init that deallocates the VM
+after N idle minutes with the VM's own identity, which a custom role lets read and
+deallocate this VM and nothing else (``idle_shutdown.py``).
 
 Reaching it: Azure Bastion's Developer SKU (free, no public IP on the VM, no port open to
 the internet; SSH in the browser from the VM's *Connect* page, one session at a time:
@@ -20,8 +23,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import compute, devtestlab, network
+from pulumi_azure_native import authorization, compute, devtestlab, network
 
+from .idle_shutdown import (
+    CUSTOM_DATA_PATH,
+    OPT_OUT_TAGS,
+    ROLE_ACTIONS,
+    IdleShutdown,
+    resource_group_id,
+    role_definition_id,
+    role_guid,
+    role_name,
+)
 from .naming import ProjectNames
 
 #: Ubuntu 22.04 LTS (Gen2): supported by the NVIDIA GPU driver extension for Linux.
@@ -59,6 +72,8 @@ class GpuWorkstationArgs:
         os_disk_type: Storage type of the managed OS disk.
         address_space: The virtual network's address range.
         subnet_prefix: The workstation subnet's address range.
+        idle_shutdown: When the idle-shutdown agent deallocates the VM; None turns it off
+            (the VM is then tagged ``idle-shutdown: off``, the explicit opt-out).
         tags: Tags for every resource.
     """
 
@@ -80,6 +95,7 @@ class GpuWorkstationArgs:
     os_disk_type: str = "Premium_LRS"
     address_space: str = "10.42.0.0/16"
     subnet_prefix: str = "10.42.1.0/24"
+    idle_shutdown: IdleShutdown | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -100,6 +116,8 @@ class GpuWorkstationArgs:
                 ipaddress.ip_network(cidr, strict=False)
             except ValueError as error:
                 raise ValueError(f"ssh_allowed_cidr {cidr!r} is not a CIDR range") from error
+        if self.idle_shutdown is not None:
+            self.idle_shutdown.validate()
 
 
 def schedule_time(hh_mm: str) -> str:
@@ -115,6 +133,7 @@ class GpuWorkstation(pulumi.ComponentResource):
 
     vm: compute.VirtualMachine
     schedule: devtestlab.GlobalSchedule
+    idle_role: authorization.RoleDefinition | None
     private_ip: pulumi.Output[str]
     public_ip_address: pulumi.Output[str] | None
     connect: pulumi.Output[str]
@@ -123,7 +142,7 @@ class GpuWorkstation(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: GpuWorkstationArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        """Create the network, Bastion, NAT gateway, VM, driver extension and schedule."""
+        """Create the network, Bastion, NAT gateway, VM, driver extension, schedule, agent."""
         super().__init__("mlstart:azure:GpuWorkstation", name, None, opts)
         args.validate()
         child = pulumi.ResourceOptions(parent=self)
@@ -207,6 +226,7 @@ class GpuWorkstation(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        idle = args.idle_shutdown
         self.vm = compute.VirtualMachine(
             f"{name}-vm",
             vm_name=vm_name,
@@ -219,6 +239,7 @@ class GpuWorkstation(pulumi.ComponentResource):
             os_profile=compute.OSProfileArgs(
                 computer_name=vm_name[:64],
                 admin_username=args.admin_username,
+                custom_data=idle.custom_data() if idle else None,
                 linux_configuration=compute.LinuxConfigurationArgs(
                     disable_password_authentication=True,
                     ssh=compute.SshConfigurationArgs(
@@ -247,9 +268,13 @@ class GpuWorkstation(pulumi.ComponentResource):
             network_profile=compute.NetworkProfileArgs(
                 network_interfaces=[compute.NetworkInterfaceReferenceArgs(id=nic.id, primary=True)]
             ),
-            tags=tags,
-            opts=child,
+            # The agent's thresholds (or the opt-out) are tags: they change in place.
+            tags={**tags, **(idle.tags() if idle else OPT_OUT_TAGS)},
+            # Azure refuses to change custom data after the VM is created: a newer agent
+            # reaches new VMs only, instead of failing every later `pulumi up`.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=[CUSTOM_DATA_PATH]),
         )
+        self.idle_role = self._idle_role(name) if idle else None
         compute.VirtualMachineExtension(
             f"{name}-nvidia-driver",
             vm_extension_name="NvidiaGpuDriverLinux",
@@ -295,10 +320,54 @@ class GpuWorkstation(pulumi.ComponentResource):
                 "vm_id": self.vm.id,
                 "vm_name": self.vm.name,
                 "schedule_id": self.schedule.id,
+                "idle_role_id": self.idle_role.id if self.idle_role else None,
                 "private_ip": self.private_ip,
                 "public_ip": self.public_ip_address,
             }
         )
+
+    def _idle_role(self, name: str) -> authorization.RoleDefinition:
+        """A custom role that can read and deallocate this VM only, given to its identity.
+
+        The role is defined in the VM's resource group, the narrowest scope a custom role
+        can be made assignable at ("management group, subscriptions, or resource groups":
+        https://learn.microsoft.com/en-us/azure/role-based-access-control/role-definitions#assignablescopes);
+        the assignment's scope is the VM itself, so the identity can stop no other VM.
+        """
+        vm_id = self.vm.id
+        group_id = vm_id.apply(resource_group_id)
+        definition = authorization.RoleDefinition(
+            f"{name}-idle-role",
+            role_definition_id=vm_id.apply(lambda vm: role_guid(vm, "role")),
+            role_name=vm_id.apply(role_name),
+            description=(
+                "Lets the mlstart idle-shutdown agent on one VM read and deallocate that VM"
+            ),
+            role_type="CustomRole",
+            permissions=[
+                authorization.PermissionArgs(
+                    actions=list(ROLE_ACTIONS), not_actions=[], data_actions=[], not_data_actions=[]
+                )
+            ],
+            assignable_scopes=[group_id],
+            scope=group_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        authorization.RoleAssignment(
+            f"{name}-idle-deallocate",
+            role_assignment_name=vm_id.apply(lambda vm: role_guid(vm, "assignment")),
+            principal_id=self.vm.identity.apply(
+                lambda identity: identity.principal_id if identity else ""
+            ),
+            principal_type="ServicePrincipal",
+            # The GUID the definition is created with (its name), in the subscription form.
+            role_definition_id=vm_id.apply(
+                lambda vm: role_definition_id(vm, role_guid(vm, "role"))
+            ),
+            scope=vm_id,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[definition]),
+        )
+        return definition
 
     def _connect_hint(
         self, args: GpuWorkstationArgs, public_ip: network.PublicIPAddress | None

@@ -5,11 +5,12 @@ Run from the project root after `pip install -r infra/requirements.txt`:
     python -m pytest infra/tests
 """
 
+import base64
 from pathlib import Path
 
 import pytest
 import yaml
-from components import catalog, naming
+from components import catalog, idle_shutdown, naming
 from mocks import RecordedResource, run_program
 
 INFRA = Path(__file__).resolve().parents[1]
@@ -40,7 +41,12 @@ def resources() -> list[RecordedResource]:
 
 
 needs_workstation = pytest.mark.skipif(
-    setting("gpuWorkstation") != "true", reason="no GPU workstation in this stack"
+    setting("gpuWorkstation") != "true" or setting("workstationKind") != "vm",
+    reason="no workstation VM in this stack",
+)
+needs_instance = pytest.mark.skipif(
+    setting("gpuWorkstation") != "true" or setting("workstationKind") != "compute-instance",
+    reason="no compute instance workstation in this stack",
 )
 needs_cluster = pytest.mark.skipif(
     setting("trainingCluster") != "true", reason="no training cluster in this stack"
@@ -128,14 +134,80 @@ def test_workstation_is_reachable_and_has_explicit_outbound_access(resources) ->
 
 
 @needs_workstation
+def test_workstation_runs_the_idle_agent_or_opts_out(resources) -> None:
+    (vm,) = of_type(resources, catalog.VM)
+    minutes = int(setting("idleShutdownMinutes"))
+    definitions = of_type(resources, catalog.ROLE_DEFINITION)
+    granted = [r for r in of_type(resources, catalog.ROLE_ASSIGNMENT) if r.inputs["scope"] == vm.id]
+    if minutes == 0:
+        assert vm.inputs["tags"][idle_shutdown.MINUTES_TAG] == idle_shutdown.OFF
+        assert "customData" not in vm.inputs["osProfile"] and not definitions and not granted
+        return
+    assert vm.inputs["tags"][idle_shutdown.MINUTES_TAG] == f"{minutes}m"
+    cloud_config = base64.b64decode(vm.inputs["osProfile"]["customData"]).decode()
+    assert cloud_config.startswith("#cloud-config\n")
+    written = {f["path"] for f in yaml.safe_load(cloud_config)["write_files"]}
+    assert set(idle_shutdown.INSTALLED_FILES) <= written
+    # The agent's identity may read and deallocate this VM, nothing else.
+    (definition,) = definitions
+    assert definition.inputs["permissions"][0]["actions"] == list(idle_shutdown.ROLE_ACTIONS)
+    (assignment,) = granted
+    assert assignment.inputs["roleDefinitionId"].endswith(definition.inputs["roleDefinitionId"])
+
+
+@needs_workstation
 def test_a_public_ip_needs_an_allowed_ssh_range() -> None:
     with pytest.raises(ValueError, match="ssh_allowed_cidr"):
         plan(sshPublicKey=TEST_KEY, publicIp="true", sshAllowedCidr="0.0.0.0/0")
 
 
+def computes(resources: list[RecordedResource], compute_type: str) -> list[RecordedResource]:
+    return [
+        r
+        for r in of_type(resources, catalog.ML_COMPUTE)
+        if r.inputs["properties"]["computeType"] == compute_type
+    ]
+
+
+@needs_instance
+def test_compute_instance_stops_daily_and_when_idle(resources) -> None:
+    (instance,) = computes(resources, "ComputeInstance")
+    assert naming.name_problem(catalog.ML_COMPUTE, instance.inputs["computeName"]) is None
+    props = instance.inputs["properties"]["properties"]
+    (stop,) = props["schedules"]["computeStartStop"]
+    hour, minute = (int(part) for part in setting("shutdownTime").split(":"))
+    assert (stop["action"], stop["status"]) == ("Stop", "Enabled")
+    assert stop["triggerType"] == "Recurrence" and stop["recurrence"]["frequency"] == "Day"
+    assert stop["recurrence"]["schedule"] == {"hours": [hour], "minutes": [minute]}
+    assert stop["recurrence"]["timeZone"] == setting("timeZone")
+    idle = int(setting("idleShutdownMinutes"))
+    assert props.get("idleTimeBeforeShutdown") == (f"PT{idle}M" if idle else None)
+
+
+@needs_instance
+def test_compute_instance_is_private_and_signs_in_with_entra_id(resources) -> None:
+    (instance,) = computes(resources, "ComputeInstance")
+    props = instance.inputs["properties"]["properties"]
+    assert props["enableNodePublicIp"] is False
+    assert props["sshSettings"]["sshPublicAccess"] == "Disabled"
+    assert instance.inputs["properties"]["disableLocalAuth"] is True
+    assert instance.inputs["identity"]["type"] == "SystemAssigned"
+    # Idle shutdown works only if the instance's identity is Contributor on the workspace.
+    (workspace,) = of_type(resources, catalog.ML_WORKSPACE)
+    assigned = [r for r in of_type(resources, catalog.ROLE_ASSIGNMENT)
+                if r.inputs["scope"] == workspace.id]  # fmt: skip
+    assert len(assigned) == (setting("idleShutdownMinutes") != "0")
+
+
+@needs_instance
+def test_compute_instance_refuses_an_idle_time_azure_refuses() -> None:
+    with pytest.raises(ValueError, match="idleShutdownMinutes must be 15-1440, or 0"):
+        plan(idleShutdownMinutes="5")
+
+
 @needs_cluster
 def test_cluster_scales_to_zero_without_public_ips(resources) -> None:
-    (cluster,) = of_type(resources, "azure-native:machinelearningservices:Compute")
+    (cluster,) = computes(resources, "AmlCompute")
     props = cluster.inputs["properties"]["properties"]
     assert props["scaleSettings"]["minNodeCount"] == 0
     assert props["scaleSettings"]["maxNodeCount"] == int(setting("clusterMaxNodes"))

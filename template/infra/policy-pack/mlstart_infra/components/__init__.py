@@ -1,0 +1,1 @@
+../../../../../infra/mlstart_infra/components/__init__.py

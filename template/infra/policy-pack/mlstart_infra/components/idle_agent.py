@@ -1,0 +1,1 @@
+../../../../../infra/mlstart_infra/components/idle_agent.py

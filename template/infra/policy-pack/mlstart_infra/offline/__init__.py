@@ -1,0 +1,1 @@
+../../../../../infra/mlstart_infra/offline/__init__.py
