@@ -107,17 +107,9 @@ def make_synced_project(parent: Path, name: str, **answers: Any) -> NewProjectRe
     return result
 
 
-#: Session fixtures that install a project: every test using one runs on the same xdist
-#: worker (``--dist loadgroup`` in pyproject), so each is built once, not once per worker.
-SHARED_INSTALLS = ("synced_project",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests that share an installed project onto one worker."""
-    for item in items:
-        for name in SHARED_INSTALLS:
-            if name in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(name))
+#: Mark on every test that uses :func:`synced_project`: ``--dist loadgroup`` (pyproject) runs
+#: them on one xdist worker, so the project is installed once, not once per worker.
+SHARES_SYNCED_PROJECT = pytest.mark.xdist_group("synced_project")
 
 
 @pytest.fixture(scope="session")

@@ -101,6 +101,11 @@ def break_file(source: Path, target: Path, old: str, new: str) -> None:
     target.write_text(text.replace(old, new), encoding="utf-8")
 
 
+#: The module's fixtures render and load every answer set once; ``--dist loadgroup`` keeps its
+#: tests on one xdist worker so that happens once, not once per worker.
+pytestmark = pytest.mark.xdist_group("azureml_loader")
+
+
 def run_loader(files: list[Path], cwd: Path) -> tuple[int, dict[str, Any], str]:
     """Run the loader script on ``files`` in azure-ai-ml's own environment (one process)."""
     python = f"{sys.version_info.major}.{sys.version_info.minor}"

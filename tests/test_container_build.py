@@ -25,7 +25,7 @@ import pytest
 from mlstart.core.new import NewProjectResult
 from mlstart.core.tools import find_uv
 
-from tests.conftest import run, uv_env
+from tests.conftest import SHARES_SYNCED_PROJECT, run, uv_env
 from tests.ship_helpers import completed, free_port, http, user_cache_dir, uv_cache_env
 
 pytestmark = pytest.mark.slow
@@ -108,6 +108,7 @@ def build_context(project: NewProjectResult, destination: Path) -> Path:
     return destination
 
 
+@SHARES_SYNCED_PROJECT
 def test_image_builds_and_answers_health_and_predict(
     synced_project: NewProjectResult, base_rootfs: Path, podman: list[str], tmp_path: Path
 ) -> None:

@@ -249,7 +249,7 @@ def render_and_check(scratch: Path, name: str, answers: dict[str, Any], **option
 
 # ---------------------------------------------------------------------------- accepted values
 @settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

@@ -11,7 +11,7 @@ import pytest
 from mlstart.core.new import NewProjectResult
 from mlstart.core.tools import find_uv
 
-from tests.conftest import make_synced_project, run, uv_env
+from tests.conftest import SHARES_SYNCED_PROJECT, make_synced_project, run, uv_env
 from tests.test_ship_validators import run_pre_commit
 
 pytestmark = pytest.mark.slow
@@ -57,6 +57,7 @@ def check_project(result: NewProjectResult, metric: str) -> None:
                for line in changed), changed  # fmt: skip
 
 
+@SHARES_SYNCED_PROJECT
 def test_default_project_end_to_end(synced_project: NewProjectResult) -> None:
     check_project(synced_project, "roc_auc")
 
@@ -77,6 +78,7 @@ def test_dvc_regression_project_end_to_end(tmp_path: Path) -> None:
     run_pre_commit(result.path, tmp_path / "pre-commit")
 
 
+@SHARES_SYNCED_PROJECT
 def test_changed_data_stops_training(synced_project: NewProjectResult) -> None:
     """On the shared project: the raw data is not committed, and is removed afterwards."""
     project = synced_project.path

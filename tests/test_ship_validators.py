@@ -22,7 +22,7 @@ import yaml
 from mlstart.core.new import NewProjectResult, new_project
 from mlstart.core.tools import find_uv
 
-from tests.conftest import REPO_ROOT, uv_env
+from tests.conftest import REPO_ROOT, SHARES_SYNCED_PROJECT, uv_env
 from tests.ship_helpers import completed, tool, uv_cache_env
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -445,6 +445,7 @@ def run_pre_commit(project: Path, home: Path, extra_env: dict[str, str] | None =
 
 
 @pytest.mark.slow
+@SHARES_SYNCED_PROJECT
 def test_pre_commit_passes_on_a_fresh_github_project(
     synced_project: NewProjectResult, tmp_path: Path
 ) -> None:

@@ -13,7 +13,14 @@ from mlstart_infra.offline.graph import ResourceGraph
 
 from tests.conftest import TEST_KEY
 
-__all__ = ["ANSWER_SETS", "TEST_KEY", "PlannedProject", "by_type", "write_program"]
+__all__ = [
+    "ANSWER_SETS",
+    "SHARES_ANSWER_SET_PLANS",
+    "TEST_KEY",
+    "PlannedProject",
+    "by_type",
+    "write_program",
+]
 
 #: Without the `azure` extra only the pure-Python tests (prices) can run.
 NEEDS_PULUMI = [
@@ -71,6 +78,11 @@ class PlannedProject:
 
     path: Path
     graph: ResourceGraph
+
+
+#: Mark on the modules that use :func:`planned_answer_sets`: ``--dist loadgroup`` runs them on
+#: one xdist worker, so the answer sets are planned once, not once per worker.
+SHARES_ANSWER_SET_PLANS = pytest.mark.xdist_group("answer_set_plans")
 
 
 @pytest.fixture(scope="session")

@@ -23,13 +23,16 @@ from mlstart_infra.arm import ARM_TYPES, api_version, to_arm_template, write_arm
 from mlstart_infra.components import catalog
 from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
 
-from tests.infra.conftest import ANSWER_SETS, TEST_KEY, PlannedProject
+from tests.infra.conftest import ANSWER_SETS, SHARES_ANSWER_SET_PLANS, TEST_KEY, PlannedProject
 from tests.ship_helpers import completed, uv_cache_env
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("pulumi_azure_native") is None,
-    reason="the export reads API versions from pulumi-azure-native (the `azure` extra)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("pulumi_azure_native") is None,
+        reason="the export reads API versions from pulumi-azure-native (the `azure` extra)",
+    ),
+    SHARES_ANSWER_SET_PLANS,
+]
 
 #: The checkov release these skips and verdicts were checked against (its own environment).
 CHECKOV = "checkov==3.3.30"

@@ -30,7 +30,7 @@ from mlstart_infra.offline.graph import PlannedResource, ResourceGraph
 from mlstart_infra.offline.plan import plan_project
 
 from tests.conftest import REPO_ROOT
-from tests.infra.conftest import PlannedProject
+from tests.infra.conftest import SHARES_ANSWER_SET_PLANS, PlannedProject
 
 pulumi_policy = pytest.importorskip("pulumi_policy")
 
@@ -44,6 +44,8 @@ from mlstart_infra.policy_pack import (  # noqa: E402
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc  # noqa: E402
 
 from tests.infra.test_policies import write_insecure  # noqa: E402
+
+pytestmark = SHARES_ANSWER_SET_PLANS
 
 PROVIDER_TYPE = "pulumi:providers:azure-native"
 #: pulumi-policy's marker for a string Pulumi does not know yet (its proxy.py).
