@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -58,13 +59,15 @@ def test_help_does_not_import_copier() -> None:
 
 def test_shell_completion_is_offered_and_completes_commands() -> None:
     def output_of(args: list[str], **env: str) -> str:
-        # A process of its own, as a shell runs it: completion reads the environment.
-        result = subprocess.run([sys.executable, "-m", "mlstart", *args], capture_output=True,
-                                text=True, env={**os.environ, **env}, check=False)  # fmt: skip
+        # Started by bash, as a user's shell starts it: --show-completion detects the shell
+        # from its parent processes, and completion reads the environment.
+        command = shlex.join([sys.executable, "-m", "mlstart", *args])
+        result = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                                env={**os.environ, **env}, check=False)  # fmt: skip
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    script = output_of(["--show-completion", "bash"])
+    script = output_of(["--show-completion"])
     assert "_MLSTART_COMPLETE=complete_bash" in script and "complete " in script
     completed = output_of([], _MLSTART_COMPLETE="complete_bash", COMP_WORDS="mlstart pl",
                           COMP_CWORD="1")  # fmt: skip
