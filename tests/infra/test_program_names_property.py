@@ -113,7 +113,7 @@ def unique_names(graph: Any) -> dict[str, str]:
 
 
 @settings(
-    max_examples=6,
+    max_examples=4,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
