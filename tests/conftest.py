@@ -86,7 +86,10 @@ def run(
 
 def uv_env() -> dict[str, str]:
     """Environment for running uv inside a generated project."""
-    env = {"UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+    # This machine sets PYTHONDONTWRITEBYTECODE; cleared (empty), the first process to import
+    # a module caches its bytecode for the ones that follow, and the sync need not compile
+    # every installed package up front (`make setup` does, for users).
+    env = {"UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": ""}
     return env
 
 
@@ -97,7 +100,7 @@ def make_synced_project(parent: Path, name: str, **answers: Any) -> NewProjectRe
     environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     environment.update(uv_env())
     subprocess.run(
-        [find_uv(), "sync", "--locked", "--all-groups", "--compile-bytecode"],
+        [find_uv(), "sync", "--locked", "--all-groups"],
         cwd=result.path,
         env=environment,
         check=True,

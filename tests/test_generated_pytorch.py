@@ -72,12 +72,10 @@ def cpu_torch_environment(project: Path) -> dict[str, str]:
     run([uv, "pip", "install", "--quiet", "--no-deps", cpu_torch_wheel(project), "-e", "."],
         project, env=venv)  # fmt: skip
     (project / "requirements-cpu.txt").unlink()
-    # `uv run` (the Makefile's) then uses this environment as it is, without syncing. This
-    # machine sets PYTHONDONTWRITEBYTECODE: cleared (empty), the first process to import a
-    # module caches its bytecode for the many that follow (compiling every installed package
-    # up front, as `uv sync --compile-bytecode` does, costs more than the suite saves).
+    # `uv run` (the Makefile's) then uses this environment as it is, without syncing; bytecode
+    # is cached as modules are first imported (uv_env), not compiled up front.
     path = f"{Path(uv).parent}{os.pathsep}{os.environ['PATH']}"
-    return {**venv, "UV_NO_SYNC": "1", "PYTHONDONTWRITEBYTECODE": "", "PATH": path}
+    return {**venv, "UV_NO_SYNC": "1", "PATH": path}
 
 
 @pytest.fixture(scope="module")
