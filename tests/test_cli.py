@@ -61,7 +61,8 @@ def test_shell_completion_is_offered_and_completes_commands() -> None:
     def output_of(args: list[str], **env: str) -> str:
         # Started by bash, as a user's shell starts it: --show-completion detects the shell
         # from its parent processes, and completion reads the environment.
-        command = shlex.join([sys.executable, "-m", "mlstart", *args])
+        # Two commands, so bash stays the parent instead of exec-ing the only one.
+        command = shlex.join([sys.executable, "-m", "mlstart", *args]) + '; exit "$?"'
         result = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
                                 env={**os.environ, **env}, check=False)  # fmt: skip
         assert result.returncode == 0, result.stderr
