@@ -218,6 +218,15 @@ ARM_TYPES: Mapping[str, ArmType] = {
     catalog.BUDGET: ArmType(
         "Microsoft.Consumption/budgets", "budgetName", dropped=frozenset({"scope"}),
     ),
+    # https://learn.microsoft.com/en-us/azure/templates/microsoft.managedidentity/
+    # userassignedidentities and .../userassignedidentities/federatedidentitycredentials
+    catalog.USER_IDENTITY: ArmType(
+        "Microsoft.ManagedIdentity/userAssignedIdentities", "resourceName",
+    ),
+    catalog.FEDERATED_CREDENTIAL: ArmType(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+        "federatedIdentityCredentialResourceName", ("resourceName",),
+    ),
     catalog.ROLE_ASSIGNMENT: ArmType(
         "Microsoft.Authorization/roleAssignments", "roleAssignmentName",
         dropped=frozenset({"scope"}),

@@ -34,6 +34,7 @@ from mlstart_infra.components.catalog import (
     CONTAINER_ENV,
     DEPLOYMENT,
     ENDPOINT,
+    FEDERATED_CREDENTIAL,
     LOG_ANALYTICS,
     ML_COMPUTE,
     ML_MODEL_CONTAINER,
@@ -52,6 +53,7 @@ from mlstart_infra.components.catalog import (
     SCHEDULE,
     STORAGE,
     SUBNET,
+    USER_IDENTITY,
     VAULT,
     VM,
     VM_EXTENSION,
@@ -91,6 +93,9 @@ _FREE = {
     AUTOSCALE,
     BLOB_SERVICE,
     BLOB_CONTAINER,
+    # Managed identities and their federated credentials cost nothing.
+    USER_IDENTITY,
+    FEDERATED_CREDENTIAL,
 }
 
 

@@ -7,6 +7,8 @@ Azure name comes from components/naming.py and every setting from components/set
 
 import pulumi
 from components import (
+    CiIdentity,
+    CiIdentityArgs,
     ComputeInstanceWorkstation,
     ComputeInstanceWorkstationArgs,
     ContainerAppServing,
@@ -129,6 +131,7 @@ if settings.training_cluster:
     )
     pulumi.export("training_cluster", cluster.compute.name)
 
+serving_app = None
 if settings.serving == "container-apps":
     app = ContainerAppServing(
         "serving",
@@ -146,6 +149,7 @@ if settings.serving == "container-apps":
             tags=tags,
         ),
     )
+    serving_app = app.container_app
     pulumi.export("container_app", app.container_app.name)
     pulumi.export("serving_url", app.url)
 elif settings.serving == "aml-endpoint":
@@ -160,6 +164,33 @@ elif settings.serving == "aml-endpoint":
         ),
     )
     pulumi.export("serving_endpoint", endpoint.endpoint.name)
+
+if settings.ci_provider != "none":
+    # The identity CI logs in as (no app registration, no secret): it trusts this stack's
+    # environment of settings.ci_repository and holds only the roles the workflows use.
+    ci = CiIdentity(
+        "ci-identity",
+        CiIdentityArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            identity_name=names.ci_identity,
+            provider=settings.ci_provider,
+            repository=str(settings.ci_repository),
+            environment=settings.stack,
+            project=settings.project,
+            workspace_id=workspace.workspace.id,
+            registry_id=workspace.registry.id if settings.serving != "none" else None,
+            container_app_id=serving_app.id if serving_app is not None else None,
+            ado_organization_id=settings.ado_organization_id,
+            ado_issuer=settings.ado_issuer,
+            ado_subject=settings.ado_subject,
+            tags=tags,
+        ),
+    )
+    # What CI must be told: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID.
+    pulumi.export("ci_client_id", ci.client_id)
+    pulumi.export("ci_tenant_id", ci.tenant_id)
+    pulumi.export("ci_subscription_id", ci.subscription_id)
 
 CostGuard(
     "cost-guard",

@@ -17,6 +17,8 @@ from typing import Any
 
 #: Public name -> the module (in this package) that defines it.
 _EXPORTS = {
+    "CiIdentity": "ci_identity",
+    "CiIdentityArgs": "ci_identity",
     "ComputeInstanceWorkstation": "compute_instance",
     "ComputeInstanceWorkstationArgs": "compute_instance",
     "ContainerAppServing": "serving",

@@ -43,6 +43,8 @@ BUDGET = "azure-native:consumption:Budget"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
 AUTOSCALE = "azure-native:monitor:AutoscaleSetting"
+USER_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+FEDERATED_CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 
 #: Azure ML compute types (``properties.computeType``) that run nodes.
 AML_CLUSTER = "AmlCompute"
@@ -79,6 +81,27 @@ NAME_INPUTS: dict[str, str] = {
     BLOB_CONTAINER: "containerName",
     BLOB_SERVICE: "blobServicesName",
     VMSS: "vmScaleSetName",
+    USER_IDENTITY: "resourceName",
+    FEDERATED_CREDENTIAL: "federatedIdentityCredentialResourceName",
+}
+
+# ---------------------------------------------------------------- built-in roles
+# Ids of Azure's built-in roles, the same in every tenant:
+# https://learn.microsoft.com/en-us/azure/role-based-access-control/built-in-roles
+OWNER_ROLE = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+CONTRIBUTOR_ROLE = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+USER_ACCESS_ADMINISTRATOR_ROLE = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
+RBAC_ADMINISTRATOR_ROLE = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+#: What the CI identity holds (components/ci_identity.py says where and why).
+AZUREML_DATA_SCIENTIST_ROLE = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
+ACR_PUSH_ROLE = "8311e382-0749-4cb8-b61a-304f252e45ec"
+CONTAINER_APPS_CONTRIBUTOR_ROLE = "358470bc-b998-42bd-ab17-a7e34c199c0f"
+#: Roles that change what others may do, or do anything: never the CI identity's.
+PRIVILEGED_ROLES = {
+    OWNER_ROLE: "Owner",
+    CONTRIBUTOR_ROLE: "Contributor",
+    USER_ACCESS_ADMINISTRATOR_ROLE: "User Access Administrator",
+    RBAC_ADMINISTRATOR_ROLE: "Role Based Access Control Administrator",
 }
 
 # ---------------------------------------------------------------- tags
@@ -98,6 +121,7 @@ UNTAGGABLE_TYPES = frozenset(
         AUTH_CONFIG,
         ML_MODEL_CONTAINER,
         ML_MODEL_VERSION,
+        FEDERATED_CREDENTIAL,
     }
 )
 

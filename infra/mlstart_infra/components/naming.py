@@ -31,6 +31,7 @@ from .catalog import (
     DEPLOYMENT,
     DISK,
     ENDPOINT,
+    FEDERATED_CREDENTIAL,
     LOG_ANALYTICS,
     ML_COMPUTE,
     ML_WORKSPACE,
@@ -47,6 +48,7 @@ from .catalog import (
     SCHEDULE,
     STORAGE,
     SUBNET,
+    USER_IDENTITY,
     VAULT,
     VM,
     VM_EXTENSION,
@@ -113,6 +115,14 @@ COMPUTE_CLUSTER_NAME_URL = (
 )
 COMPUTE_INSTANCE_NAME_URL = (
     "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-create-compute-instance#create"
+)
+
+#: Microsoft Entra's page on federated credentials of a user-assigned identity: the
+#: credential's name rule, at most 20 credentials per identity, no concurrent writes.
+FEDERATED_CREDENTIAL_RULES_URL = (
+    "https://learn.microsoft.com/en-us/entra/workload-id/"
+    "workload-identity-federation-create-trust-user-assigned-managed-identity"
+    "#important-considerations-and-restrictions"
 )
 
 _RULE_LIST = (
@@ -265,6 +275,21 @@ _RULE_LIST = (
         "1-63 alphanumerics, hyphens, underscores (unique in its subscription or resource group)",
     ),
     NameRule(
+        USER_IDENTITY, "Microsoft.ManagedIdentity/userAssignedIdentities", 3, 128,
+        r"[A-Za-z0-9][A-Za-z0-9_-]*", "resource-group",
+        NAME_RULES_URL + "#microsoftmanagedidentity",
+        "3-128 alphanumerics, hyphens, underscores; start with letter or number",
+    ),
+    # Not in Microsoft's table: the rule Microsoft Entra states for a federated credential's
+    # name ("Important considerations and restrictions").
+    NameRule(
+        FEDERATED_CREDENTIAL,
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials", 3, 120,
+        r"[A-Za-z0-9][A-Za-z0-9_-]*", "parent", FEDERATED_CREDENTIAL_RULES_URL,
+        "3-120 alphanumerics, hyphens, underscores; first character alphanumeric; "
+        "at most 20 per identity",
+    ),
+    NameRule(
         ROLE_ASSIGNMENT, "Microsoft.Authorization/roleAssignments", 36, 36,
         r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "global",
         NAME_RULES_URL + "#microsoftauthorization", "must be a GUID",
@@ -397,6 +422,7 @@ class ProjectNames:
     container_env: str
     container_app: str
     budget: str
+    ci_identity: str
 
 
 #: Each :class:`ProjectNames` field -> the type token whose rule its name must meet.
@@ -409,6 +435,7 @@ PROJECT_NAME_TYPES: Mapping[str, str] = {
     "nat_public_ip": PUBLIC_IP, "cluster": ML_COMPUTE, "compute_instance": ML_COMPUTE,
     "endpoint": ENDPOINT,
     "container_env": CONTAINER_ENV, "container_app": CONTAINER_APP, "budget": BUDGET,
+    "ci_identity": USER_IDENTITY,
 }  # fmt: skip
 
 
@@ -458,6 +485,9 @@ def project_names(project: str, stack: str, suffix: str) -> ProjectNames:
         container_env=fit_name(CONTAINER_ENV, "cae", project),
         container_app=fit_name(CONTAINER_APP, "ca", project),
         budget=fit_name(BUDGET, "budget", project),
+        # The identity CI logs in as; it appears in Microsoft Entra ID under this name, so
+        # the stack is part of it (one identity per stack, each trusting its environment).
+        ci_identity=fit_name(USER_IDENTITY, "id", project, "ci", unique=_stack_part(stack)),
     )
 
 

@@ -30,6 +30,7 @@ COMMON_KEYS = (
     "trainingCluster",
     "serving",
     "dataVersioning",
+    "ciProvider",
 )
 #: Keys every workstation kind reads.
 WORKSTATION_KEYS = (
@@ -58,6 +59,11 @@ CLUSTER_KEYS = (
     "clusterIdleMinutes",
 )
 SERVING_CHOICES = ("container-apps", "aml-endpoint", "none")
+#: ``ciProvider`` values: the CI service whose runs log in as the stack's CI identity.
+CI_PROVIDERS = ("github", "azure-devops", "none")
+#: ``ciRepository``: GitHub's ``owner/repository``, or Azure DevOps' ``organization/project``
+#: (GitHub: owner 1-39 letters, digits, hyphens; repository 1-100 letters, digits, ``.-_``).
+CI_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 #: Idle minutes the idle-shutdown agent accepts, and the range of its percentages.
 IDLE_MINUTES = (MIN_MINUTES, MAX_MINUTES)
 PERCENT = (1, 100)
@@ -112,6 +118,14 @@ class Settings:
         serving_aad_client_id: Entra ID app that callers get tokens for (Container Apps).
         endpoint_name: The online endpoint's name (``aml-endpoint``); the deployment spec
             ``aml/online-deployment.yml`` names the same endpoint.
+        ci_provider: ``github``, ``azure-devops`` or ``none`` (no CI identity).
+        ci_repository: GitHub ``owner/repository`` or Azure DevOps ``organization/project``
+            whose runs the CI identity trusts (set unless ``ci_provider`` is ``none``).
+        ado_organization_id: The Azure DevOps organization's id (a GUID), which the
+            issuer of its workload identity federation names; None until the user sets it.
+        ado_issuer: The issuer an Azure DevOps service connection shows, set with
+            ``ado_subject`` where it is not the Azure DevOps issuer (Microsoft Entra's).
+        ado_subject: The subject identifier that service connection shows.
     """
 
     project: str
@@ -148,6 +162,11 @@ class Settings:
     serving_image: str | None = None
     serving_aad_client_id: str | None = None
     endpoint_name: str | None = None
+    ci_provider: str = "none"
+    ci_repository: str | None = None
+    ado_organization_id: str | None = None
+    ado_issuer: str | None = None
+    ado_subject: str | None = None
 
 
 #: Reads one config key (no namespace) and returns its string value, or None when unset.
@@ -179,6 +198,8 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
         wanted += CLUSTER_KEYS
     if _text(get, "serving") == "aml-endpoint":
         wanted.append("endpointName")
+    if _text(get, "ciProvider") not in ("", "none"):
+        wanted.append("ciRepository")
     missing = [key for key in wanted if not (get(key) or "").strip()]
     if not location:
         missing.insert(0, "azure-native:location")
@@ -211,7 +232,23 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
         "serving_image": _optional(get, "servingImage"),
         "serving_aad_client_id": _optional(get, "servingAadClientId"),
         "endpoint_name": _optional(get, "endpointName"),
+        "ci_provider": _choice(get, "ciProvider", CI_PROVIDERS),
     }
+    if values["ci_provider"] != "none":
+        values["ci_repository"] = _repository(get)
+    if values["ci_provider"] == "azure-devops":
+        values["ado_organization_id"] = _object_id(
+            get, "adoOrganizationId", "an Azure DevOps organization id"
+        )
+        values["ado_issuer"] = _optional(get, "adoIssuer")
+        values["ado_subject"] = _optional(get, "adoSubject")
+        if bool(values["ado_issuer"]) != bool(values["ado_subject"]):
+            raise SettingsError(
+                "adoIssuer and adoSubject go together: set both to what the Azure DevOps "
+                "service connection shows, or neither"
+            )
+        if values["ado_issuer"] and not values["ado_issuer"].startswith("https://"):
+            raise SettingsError(f"adoIssuer must be an https:// URL, not {values['ado_issuer']!r}")
     if values["gpu_workstation"]:
         values.update(
             workstation_kind=_choice(get, "workstationKind", WORKSTATION_KINDS),
@@ -314,12 +351,22 @@ def _choice(get: Getter, key: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _object_id(get: Getter, key: str) -> str | None:
+def _object_id(get: Getter, key: str, what: str = "an Entra ID object id") -> str | None:
     value = _optional(get, key)
     if value is not None and not _GUID.match(value):
         raise SettingsError(
-            f"{key} must be an Entra ID object id (a GUID like "
+            f"{key} must be {what} (a GUID like "
             f"00000000-0000-0000-0000-000000000000), not {value!r}"
+        )
+    return value
+
+
+def _repository(get: Getter) -> str:
+    value = _text(get, "ciRepository")
+    if not CI_REPOSITORY.match(value):
+        raise SettingsError(
+            "ciRepository must be owner/repository (GitHub) or organization/project "
+            f"(Azure DevOps), e.g. contoso/credit-risk, not {value!r}"
         )
     return value
 

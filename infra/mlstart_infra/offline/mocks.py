@@ -32,6 +32,9 @@ except ImportError:  # the copy in a generated project's infra/tests
 MOCK_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 MOCK_TENANT_ID = "00000000-0000-0000-0000-00000000000a"
 MOCK_PRINCIPAL_ID = "00000000-0000-0000-0000-00000000000b"
+#: Ids the mocks answer for a user-assigned identity (its app's client id and its principal).
+MOCK_IDENTITY_CLIENT_ID = "00000000-0000-0000-0000-00000000000c"
+MOCK_IDENTITY_PRINCIPAL_ID = "00000000-0000-0000-0000-00000000000d"
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "latestRevisionFqdn": f"{name}.mock.azurecontainerapps.io"
             },
             "azure-native:network:PublicIPAddress": {"ipAddress": "203.0.113.10"},
+            "azure-native:managedidentity:UserAssignedIdentity": {
+                "clientId": MOCK_IDENTITY_CLIENT_ID,
+                "principalId": MOCK_IDENTITY_PRINCIPAL_ID,
+                "tenantId": MOCK_TENANT_ID,
+            },
         }
         state.update(extra.get(args.typ, {}))
         return resource_id, state
