@@ -188,3 +188,94 @@ def test_doctor_without_any_uv_says_make_setup_would_fail(
     check = doctor.check_uv(tmp_path)
     assert check.ok is False and check.essential
     assert check.detail == "not found: `make setup` in a generated project would fail"
+
+
+# ---------------------------------------------------------------- the CI identity (issue 13)
+
+LOGIN = """\
+jobs:
+  train:
+    runs-on: ubuntu-latest
+    environment: {environment}
+    steps:
+      - uses: azure/login@a457da9ea143d694b1b9c7c869ebb04ebe844ef5
+        with:
+          client-id: ${{{{ vars.{client} }}}}
+          tenant-id: ${{{{ vars.AZURE_TENANT_ID }}}}
+          subscription-id: ${{{{ vars.AZURE_SUBSCRIPTION_ID }}}}
+"""
+EXPORTS = "\n".join(
+    f'pulumi.export("{o}", x)' for o in ("ci_client_id", "ci_tenant_id", "ci_subscription_id")
+)
+
+
+def ci_project(
+    tmp_path: Path,
+    *,
+    repository: str = "contoso/credit-risk",
+    origin: str | None = None,
+    environment: str = "dev",
+    client: str = "AZURE_CLIENT_ID",
+    exports: str = EXPORTS,
+) -> Path:
+    """A project with a stack config, a program's exports, a train workflow and a remote."""
+    import subprocess
+
+    root = tmp_path / "credit-risk"
+    (root / "infra").mkdir(parents=True)
+    (root / "infra" / "Pulumi.yaml").write_text("name: credit-risk\nruntime: python\n")
+    (root / "infra" / "Pulumi.dev.yaml").write_text(
+        "config:\n  credit-risk:ciProvider: github\n"
+        + (f"  credit-risk:ciRepository: {repository}\n" if repository else "")
+    )
+    (root / "infra" / "__main__.py").write_text(exports)
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "train.yml").write_text(
+        LOGIN.format(environment=environment, client=client)
+    )
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    if origin:
+        subprocess.run(["git", "-C", str(root), "remote", "add", "origin", origin], check=True)
+    return root
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [None, "https://github.com/contoso/credit-risk.git", "git@github.com:Contoso/credit-risk.git",
+     "ssh://git@github.com/contoso/credit-risk", "https://token@github.com/contoso/credit-risk/"],
+)  # fmt: skip
+def test_doctor_finds_the_ci_identity_consistent(tmp_path: Path, origin: str | None) -> None:
+    (check,) = doctor.ci_identity_checks(ci_project(tmp_path, origin=origin))
+    assert check.ok is True and "contoso/credit-risk, environment dev" in check.detail
+
+
+@pytest.mark.parametrize(
+    ("changes", "finding"),
+    [({"repository": ""}, "infra/Pulumi.dev.yaml does not set ciRepository"),
+     ({"origin": "git@github.com:someone/fork.git"},
+      "ciRepository is contoso/credit-risk but git remote origin is someone/fork"),
+     ({"origin": "https://gitlab.com/contoso/credit-risk.git"}, "is not a GitHub repository URL"),
+     ({"environment": "production"}, "job train runs in environment production, but the CI "
+      "identity of stack dev trusts environment dev only"),
+     ({"client": "ARM_CLIENT_ID"}, "logs in with client-id not from vars.AZURE_CLIENT_ID"),
+     ({"exports": ""}, "does not export ci_client_id, ci_tenant_id, ci_subscription_id")],
+)  # fmt: skip
+def test_doctor_names_each_ci_identity_mismatch_in_one_line(
+    tmp_path: Path, changes: dict[str, str], finding: str
+) -> None:
+    checks = doctor.ci_identity_checks(ci_project(tmp_path, **changes))
+    assert [c.ok for c in checks] == [False]
+    assert finding in checks[0].detail and "\n" not in checks[0].detail
+
+
+def test_azure_devops_remotes_name_the_organization_and_project() -> None:
+    from mlstart.core.ci_identity_check import remote_repository
+
+    for url in (
+        "https://dev.azure.com/contoso/credit-risk/_git/repo",
+        "https://me@dev.azure.com/contoso/credit-risk/_git/repo",
+        "git@ssh.dev.azure.com:v3/contoso/credit-risk/repo",
+        "https://contoso.visualstudio.com/credit-risk/_git/repo",
+    ):
+        assert remote_repository(url, "azure-devops") == "contoso/credit-risk", url
+    assert remote_repository("https://github.com/contoso/credit-risk", "azure-devops") is None

@@ -23,15 +23,19 @@ from mlstart_infra.components.catalog import (
     CONTAINER_APP,
     DEPLOYMENT,
     ENDPOINT,
+    FEDERATED_CREDENTIAL,
     ML_COMPUTE,
     ML_WORKSPACE,
     NIC,
     NSG,
     NSG_RULE,
     PRIVATE_ENDPOINT,
+    PRIVILEGED_ROLES,
     REGISTRY,
+    ROLE_ASSIGNMENT,
     SCHEDULE,
     STORAGE,
+    USER_IDENTITY,
     VAULT,
     VM,
     VMSS,
@@ -756,6 +760,31 @@ def _budget_covers_estimate(graph: ResourceGraph, costs: CostEstimate) -> tuple[
     return len(budgets), findings
 
 
+def _ci_identity_roles(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    """Role assignments of a CI identity: none privileged, none wider than a resource group.
+
+    A CI identity is a user-assigned identity that a federated credential trusts (the
+    credential depends on it); its role assignments are those whose principal is read
+    from it (they depend on it).
+    """
+    federated = {urn for c in graph.of_type(FEDERATED_CREDENTIAL) for urn in c.dependencies}
+    identities = {i.urn for i in graph.of_type(USER_IDENTITY) if i.urn in federated}
+    assignments = [a for a in graph.of_type(ROLE_ASSIGNMENT) if identities & set(a.dependencies)]
+    findings = []
+    for assignment in assignments:
+        problems = []
+        definition = str(assignment.get("roleDefinitionId") or "")
+        role = definition.rstrip("/").rsplit("/", 1)[-1].lower()
+        if role in PRIVILEGED_ROLES:
+            problems.append(f"grants {PRIVILEGED_ROLES[role]} to the CI identity")
+        scope = assignment.get("scope")
+        if isinstance(scope, str) and "/resourcegroups/" not in scope.lower():
+            problems.append(f"is scoped to {scope or '(nothing)'}, wider than a resource group")
+        if problems:
+            findings.append(_finding(assignment, "; ".join(problems)))
+    return len(assignments), findings
+
+
 # ------------------------------------------------------------------ the policy list
 
 POLICIES: tuple[Policy, ...] = (
@@ -812,6 +841,11 @@ POLICIES: tuple[Policy, ...] = (
            (), _endpoint_auth),
     Policy("MLS-IAM-001", "Workloads use managed identities, not keys", "medium", True,
            "add identity=...(type='SystemAssigned')", (), _each(IDENTITY_TYPES, _has_identity)),
+    Policy("MLS-IAM-002", "The CI identity holds no owner-level role and nothing wider than "
+           "a resource group", "high", True,
+           "grant the CI identity narrow roles (AzureML Data Scientist, AcrPush) on the "
+           "resources it uses; pulumi up runs as a separate deployer identity", (),
+           _ci_identity_roles),
     Policy("MLS-DATA-001", "Stateful resources are protected from deletion", "medium", True,
            "create storage, key vaults, registries, workspaces with ResourceOptions(protect=True)",
            (),

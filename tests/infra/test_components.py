@@ -336,6 +336,7 @@ def test_settings_require_every_key_the_stack_sets() -> None:
         "owner": "o@x.io", "decommissionBy": "2030-01-01", "budgetAmount": "100",
         "notificationEmail": "o@x.io", "nameSuffix": "abc123", "gpuWorkstation": "false",
         "trainingCluster": "true", "serving": "none", "dataVersioning": "manifest",
+        "ciProvider": "none",
         "clusterName": "trainabc123", "clusterVmSize": "Standard_D4s_v3",
         "clusterMaxNodes": "2", "clusterLowPriority": "false", "clusterIdleMinutes": "2",
     }  # fmt: skip

@@ -114,6 +114,7 @@ BASE = {
     "owner": "o@x.io", "decommissionBy": "2030-01-01", "budgetAmount": "100",
     "notificationEmail": "o@x.io", "nameSuffix": "abc123", "gpuWorkstation": "true",
     "trainingCluster": "false", "serving": "none", "dataVersioning": "manifest",
+    "ciProvider": "none",
     "workstationKind": "vm", "vmSize": "Standard_NC4as_T4_v3", "shutdownTime": "19:00",
     "timeZone": "UTC", "shutdownNoticeMinutes": "30", "sshPublicKey": "ssh-ed25519 AAAA k",
     "publicIp": "false",

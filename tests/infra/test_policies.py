@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ REFERENCE = re.compile(r"CKV2?_AZURE_\d+|[a-z0-9]+(-[a-z0-9]+)+")
 INSECURE_PROGRAM = """
 import pulumi
 from pulumi_azure_native import (
-    app, compute, containerregistry, keyvault, machinelearningservices as ml, network, storage,
+    app, authorization, compute, containerregistry, keyvault, machinelearningservices as ml,
+    managedidentity, network, storage,
 )
 
 rg = "rg-insecure"
@@ -78,6 +80,15 @@ compute.VirtualMachineScaleSet("vmss", vm_scale_set_name="vmss-insecure", resour
             admin_username="azureuser", admin_password="Passw0rd!Passw0rd",
             linux_configuration=compute.LinuxConfigurationArgs(
                 disable_password_authentication=False))))
+ci = managedidentity.UserAssignedIdentity("ci", resource_name_="id-ci", resource_group_name=rg)
+managedidentity.FederatedIdentityCredential("gh", federated_identity_credential_resource_name="gh",
+    resource_name_=ci.name, resource_group_name=rg, subject="repo:o/r:environment:dev",
+    issuer="https://token.actions.githubusercontent.com", audiences=["api://AzureADTokenExchange"])
+authorization.RoleAssignment("ci-contributor",
+    role_assignment_name="11111111-1111-1111-1111-111111111111",
+    principal_id=ci.principal_id, scope="/subscriptions/00000000-0000-0000-0000-000000000000",
+    role_definition_id="/providers/Microsoft.Authorization/roleDefinitions/"
+    "b24988ac-6180-42a0-ab88-20f7382dd24c")
 """
 
 EXPECTED_FAILURES = {
@@ -94,6 +105,8 @@ EXPECTED_FAILURES = {
     "MLS-COST-011",
     # issue 12: a VM with neither the idle-shutdown agent nor the opt-out tag
     "MLS-COST-012",
+    # issue 13: a CI identity with Contributor on the subscription
+    "MLS-IAM-002",
 }  # fmt: skip
 
 
@@ -143,6 +156,11 @@ def test_findings_name_the_resource_and_the_reason(insecure_graph: ResourceGraph
         messages["MLS-DATA-001"]
     )
     assert messages["MLS-COST-005"] == [("(none)", "no budget watches this infrastructure")]
+    assert messages["MLS-IAM-002"] == [
+        ("11111111-1111-1111-1111-111111111111", "grants Contributor to the CI identity; is "
+         "scoped to /subscriptions/00000000-0000-0000-0000-000000000000, wider than a resource "
+         "group")
+    ]  # fmt: skip
 
 
 def test_every_policy_has_an_id_severity_and_fix() -> None:
@@ -514,3 +532,46 @@ def test_evaluate_uses_the_estimate_it_is_given() -> None:
 )  # fmt: skip
 def test_iso_minutes(duration: str, minutes: float | None) -> None:
     assert policies.iso_minutes(duration) == minutes
+
+
+def _ci_identity(*assignments: tuple[str, str]) -> ResourceGraph:
+    """A CI identity (trusted by a federated credential) with role assignments (role, scope)."""
+    identity = _resource("managedidentity:UserAssignedIdentity", "id-ci")
+    credential = replace(
+        _resource("managedidentity:FederatedIdentityCredential", "gh"),
+        dependencies=(identity.urn,),
+    )
+    granted = [
+        replace(
+            _resource(
+                "authorization:RoleAssignment",
+                f"a{n}",
+                scope=scope,
+                roleDefinitionId=f"/subscriptions/s/providers/Microsoft.Authorization/"
+                f"roleDefinitions/{role}",
+            ),
+            dependencies=(identity.urn,),
+        )
+        for n, (role, scope) in enumerate(assignments)
+    ]
+    return _graph(identity, credential, *granted)
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "status"),
+    [(catalog.AZUREML_DATA_SCIENTIST_ROLE, "/subscriptions/s/resourceGroups/rg/x/w", "pass"),
+     (catalog.ACR_PUSH_ROLE, "/subscriptions/s/resourceGroups/rg", "pass"),
+     (catalog.ACR_PUSH_ROLE, "/subscriptions/s", "fail"),
+     (catalog.ACR_PUSH_ROLE, "/", "fail"),
+     (catalog.OWNER_ROLE, "/subscriptions/s/resourceGroups/rg", "fail"),
+     (catalog.USER_ACCESS_ADMINISTRATOR_ROLE.upper(), "/subscriptions/s/resourceGroups/rg", "fail"),
+     (catalog.RBAC_ADMINISTRATOR_ROLE, "/subscriptions/s/resourceGroups/rg", "fail")],
+)  # fmt: skip
+def test_the_ci_identity_holds_narrow_roles_only(role: str, scope: str, status: str) -> None:
+    assert _status(_ci_identity((role, scope)), "MLS-IAM-002") == status
+
+
+def test_only_federated_identities_are_judged_as_the_ci_identity() -> None:
+    graph = _ci_identity((catalog.CONTRIBUTOR_ROLE, "/subscriptions/s"))
+    untrusted = [r for r in graph.resources if r.type != catalog.FEDERATED_CREDENTIAL]
+    assert _status(_graph(*untrusted), "MLS-IAM-002") == "not-applicable"

@@ -62,6 +62,7 @@ def run_checks(project: Path | str | None = None, *, stack: str = "dev") -> list
     found = [check() for check in checks]
     if project is not None:
         found += role_checks(project, stack=stack)
+        found += ci_identity_checks(project, stack=stack)
     return found
 
 
@@ -167,6 +168,36 @@ def role_checks(project: Path | str, *, stack: str = "dev") -> list[Check]:
             )
         )
     return checks
+
+
+def ci_identity_checks(project: Path | str, *, stack: str = "dev") -> list[Check]:
+    """Whether the stack's CI identity, the git remote and the CI files agree.
+
+    One failed check per disagreement (see :mod:`mlstart.core.ci_identity_check`), one
+    passed check when they agree, none when ``project`` holds no Pulumi project or stack.
+    """
+    from mlstart_infra.project import ProjectError, find_project, read_stack_config
+
+    from mlstart.core.ci_identity_check import ci_identity_findings
+
+    try:
+        pulumi_project = find_project(project, python_program=False)
+        config = read_stack_config(pulumi_project, stack)
+    except ProjectError:
+        return []
+    findings = ci_identity_findings(pulumi_project.root, config, stack)
+    if not findings:
+        provider = config.get("ciProvider") or "none"
+        detail = (
+            "no CI provider: no CI identity" if provider == "none"
+            else f"{config.get('ciRepository')}, environment {stack}: the stack, the remote "
+            "and the CI files agree"
+        )  # fmt: skip
+        return [Check("CI identity", True, essential=False, detail=detail)]
+    return [
+        Check("CI identity", False, essential=False, detail=finding, hint="see docs/ci-identity.md")
+        for finding in findings
+    ]
 
 
 def _offline_graph(root: Path, stack: str) -> Iterable[Any]:
