@@ -5,6 +5,9 @@ The design asks for as few roles as possible (docs/ci-identity.md explains each)
 - ``Contributor`` creates and deletes every resource the program declares. The program
   creates its own resource group, so the first ``pulumi up`` needs it on the subscription;
   once the group exists, Contributor on the group is enough.
+- The CI identity the program creates (``components/ci_identity.py``) gets AzureML Data
+  Scientist, AcrPush and Container Apps Contributor on the resources CI uses: more role
+  assignments for the deployer to write, and roles for the condition below to allow.
 - ``Contributor`` cannot write role assignments (``Microsoft.Authorization/*/Write`` is in its
   NotActions). An ``authorization:RoleAssignment`` in the plan (AcrPull for the serving app's
   identity on the registry; Contributor on the workspace for a compute instance's identity,
@@ -32,7 +35,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mlstart_infra.components.catalog import (
+    ACR_PUSH_ROLE,
+    AZUREML_DATA_SCIENTIST_ROLE,
     BUDGET,
+    CONTAINER_APPS_CONTRIBUTOR_ROLE,
     RESOURCE_GROUP,
     ROLE_ASSIGNMENT,
     ROLE_DEFINITION,
@@ -51,6 +57,9 @@ ASSIGNED_ROLES = {
     CONTRIBUTOR_ROLE_ID: (
         "Contributor to the compute instance's identity on the workspace (idle shutdown needs it)"
     ),
+    AZUREML_DATA_SCIENTIST_ROLE: "AzureML Data Scientist to the CI identity on the workspace",
+    ACR_PUSH_ROLE: "AcrPush to the CI identity on the registry",
+    CONTAINER_APPS_CONTRIBUTOR_ROLE: "Container Apps Contributor to the CI identity on the app",
 }
 
 SUBSCRIPTION = "subscription"

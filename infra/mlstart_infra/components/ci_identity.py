@@ -28,14 +28,19 @@ service connections, and Azure's built-in roles.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import authorization, managedidentity
 
-from .catalog import ACR_PUSH_ROLE, AZUREML_DATA_SCIENTIST_ROLE, CONTAINER_APPS_CONTRIBUTOR_ROLE
-from .naming import FEDERATED_CREDENTIAL, fit_name
+from .catalog import (
+    ACR_PUSH_ROLE,
+    AZUREML_DATA_SCIENTIST_ROLE,
+    CONTAINER_APPS_CONTRIBUTOR_ROLE,
+    FEDERATED_CREDENTIAL,
+)
+from .naming import fit_name
 
 #: The audience Microsoft Entra ID expects in a federated token, for GitHub and Azure DevOps:
 #: https://learn.microsoft.com/en-us/entra/workload-id/workload-identity-federation-create-trust-user-assigned-managed-identity
@@ -195,18 +200,11 @@ class CiIdentity(pulumi.ComponentResource):
                 f"{name}-{label}",
                 # A stable GUID per scope (its id carries the stack's suffix), identity and role.
                 role_assignment_name=pulumi.Output.from_input(scope).apply(
-                    lambda target, label=label: str(
-                        uuid.uuid5(uuid.NAMESPACE_URL, f"{target}/{args.identity_name}/{label}")
-                    )
+                    _assignment_name(args.identity_name, label)
                 ),
                 principal_id=self.identity.principal_id,
                 principal_type="ServicePrincipal",
-                role_definition_id=client.subscription_id.apply(
-                    lambda sub, role=role: (
-                        f"/subscriptions/{sub}/providers/Microsoft.Authorization/"
-                        f"roleDefinitions/{role}"
-                    )
-                ),
+                role_definition_id=client.subscription_id.apply(_role_definition_id(role)),
                 scope=scope,
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -216,3 +214,15 @@ class CiIdentity(pulumi.ComponentResource):
         self.register_outputs(
             {"client_id": self.client_id, "principal_id": self.identity.principal_id}
         )
+
+
+def _assignment_name(identity_name: str, label: str) -> Callable[[str], str]:
+    """The role assignment's GUID from its scope: stable across runs, unique per grant."""
+    return lambda scope: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}/{identity_name}/{label}"))
+
+
+def _role_definition_id(role: str) -> Callable[[str], str]:
+    """The built-in role's definition id in the subscription."""
+    return lambda subscription: (
+        f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+    )
