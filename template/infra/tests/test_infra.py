@@ -89,6 +89,26 @@ def test_workspace_has_a_system_assigned_identity(resources) -> None:
     assert workspace.inputs["identity"]["type"] == "SystemAssigned"
 
 
+def test_ci_logs_in_as_an_identity_that_trusts_this_stacks_environment(resources) -> None:
+    identities = of_type(resources, catalog.USER_IDENTITY)
+    if setting("ciProvider") == "none":
+        assert identities == []
+        return
+    (identity,) = identities
+    credentials = of_type(resources, catalog.FEDERATED_CREDENTIAL)
+    if setting("ciProvider") == "github":
+        (credential,) = credentials
+        subject = f"repo:{setting('ciRepository')}:environment:dev"
+        assert credential.inputs["subject"] == subject
+        assert credential.inputs["audiences"] == ["api://AzureADTokenExchange"]
+    granted = [
+        r.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+        for r in of_type(resources, catalog.ROLE_ASSIGNMENT) if identity.urn in r.dependencies
+    ]  # fmt: skip
+    assert catalog.AZUREML_DATA_SCIENTIST_ROLE in granted
+    assert not set(granted) & set(catalog.PRIVILEGED_ROLES)
+
+
 def test_budget_alerts_at_80_and_100_percent(resources) -> None:
     (budget,) = of_type(resources, "azure-native:consumption:Budget")
     thresholds = sorted(n["threshold"] for n in budget.inputs["notifications"].values())
@@ -195,7 +215,8 @@ def test_compute_instance_is_private_and_signs_in_with_entra_id(resources) -> No
     # Idle shutdown works only if the instance's identity is Contributor on the workspace.
     (workspace,) = of_type(resources, catalog.ML_WORKSPACE)
     assigned = [r for r in of_type(resources, catalog.ROLE_ASSIGNMENT)
-                if r.inputs["scope"] == workspace.id]  # fmt: skip
+                if r.inputs["scope"] == workspace.id
+                and r.inputs["roleDefinitionId"].endswith(catalog.CONTRIBUTOR_ROLE)]  # fmt: skip
     assert len(assigned) == (setting("idleShutdownMinutes") != "0")
 
 
