@@ -108,6 +108,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "tests/test_data.py",
         "tests/test_model_quality.py",
         "tests/test_pipeline.py",
+        "tests/test_promotion.py",
         "tests/test_reproducibility.py",
         "tests/test_retraining.py",
         "tests/test_scoring.py",
@@ -117,8 +118,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         f"src/{package}/{module}.py"
         for module in (
             "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "evaluate", "predict", "reproducibility", "retraining", "schema", "scoring", "tracking",
-            "train",
+            "evaluate", "predict", "promotion", "reproducibility", "retraining", "schema", "scoring",
+            "tracking", "train",
         )
     }  # fmt: skip
     files |= {
