@@ -54,6 +54,11 @@ def asked(question: str, answers: dict[str, Any]) -> bool:
     return rendered.strip().lower() not in {"", "false", "no", "n", "off", "0", "none"}
 
 
+#: Free-text answers that change the file set, cycled through the rounds like a choice:
+#: more than one environment brings the promotion workflow (GitHub) or stages (Azure DevOps).
+CYCLED = {"environments": ("dev,prod", "dev", "dev,staging,prod")}
+
+
 def combinations() -> list[dict[str, Any]]:
     """The full product of the interacting questions; every other choice at least once.
 
@@ -64,6 +69,7 @@ def combinations() -> list[dict[str, Any]]:
     product = list(itertools.product(*(choices[name] for name in INTERACTING)))
     others = {name: itertools.cycle(values) for name, values in choices.items()
               if name not in INTERACTING}  # fmt: skip
+    others |= {name: itertools.cycle(values) for name, values in CYCLED.items()}
     rounds = max(len(product), *(len(v) for k, v in choices.items() if k not in INTERACTING))
     result = []
     for index in range(rounds):
@@ -108,6 +114,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "tests/test_data.py",
         "tests/test_model_quality.py",
         "tests/test_pipeline.py",
+        "tests/test_promotion.py",
         "tests/test_reproducibility.py",
         "tests/test_retraining.py",
         "tests/test_scoring.py",
@@ -117,8 +124,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         f"src/{package}/{module}.py"
         for module in (
             "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "evaluate", "predict", "reproducibility", "retraining", "schema", "scoring", "tracking",
-            "train",
+            "evaluate", "predict", "promotion", "reproducibility", "retraining", "schema",
+            "scoring", "tracking", "train",
         )
     }  # fmt: skip
     files |= {
@@ -182,6 +189,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
             files.add(".github/workflows/deploy.yml")
         if answers["batch_scoring"]:
             files.add(".github/workflows/batch-score.yml")
+        if "," in answers["environments"]:
+            files.add(".github/workflows/promote.yml")
     elif answers["ci_provider"] == "azure-devops":
         files |= {"azure-pipelines.yml", "decommission-pipeline.yml"}
     return files
@@ -189,7 +198,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
 
 def test_the_matrix_takes_every_choice_at_least_once() -> None:
     """Every choice, in a round where its question is asked."""
-    for name, values in template_choices().items():
+    for name, values in (template_choices() | CYCLED).items():
         assert {c[name] for c in COMBINATIONS if name in c} == set(values), name
     interacting = {tuple(c[name] for name in INTERACTING) for c in COMBINATIONS}
     assert len(interacting) == len(list(itertools.product(

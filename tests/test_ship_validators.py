@@ -8,6 +8,7 @@ synced project (slow).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -31,21 +32,33 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "serving": "container-apps",
         "batch_scoring": True,
         "retrain_cadence": "monthly",
+        "environments": "dev,prod",
     },
     "github-aml-endpoint-serverless": {
         "ci_provider": "github",
         "serving": "aml-endpoint",
         "training_cluster": False,
         "task": "regression",
+        "environments": "dev,staging,prod",
     },
-    "github-no-serving": {"ci_provider": "github", "serving": "none", "retrain_cadence": "none"},
-    "azure-devops-container-apps": {"ci_provider": "azure-devops", "serving": "container-apps"},
+    "github-no-serving": {
+        "ci_provider": "github",
+        "serving": "none",
+        "retrain_cadence": "none",
+        "environments": "dev,prod",
+    },
+    "azure-devops-container-apps": {
+        "ci_provider": "azure-devops",
+        "serving": "container-apps",
+        "environments": "dev,prod",
+    },
     "azure-devops-aml-endpoint": {
         "ci_provider": "azure-devops",
         "serving": "aml-endpoint",
         "batch_scoring": True,
         "batch_cadence": "weekly",
         "retrain_cadence": "monthly",
+        "environments": "dev,staging,prod",
     },
     "azure-devops-no-serving": {
         "ci_provider": "azure-devops",
@@ -193,6 +206,7 @@ def test_github_workflows_match_their_schema(projects: dict[str, Path], variant:
     assert {"ci.yml", "train.yml", "infra.yml", "plan-diff.yml"} <= names
     assert ("deploy.yml" in names) == (VARIANTS[variant]["serving"] != "none")
     assert ("batch-score.yml" in names) == VARIANTS[variant].get("batch_scoring", False)
+    assert ("promote.yml" in names) == ("," in VARIANTS[variant].get("environments", "dev"))
     result = completed(
         [
             tool("check-jsonschema"),
@@ -227,14 +241,17 @@ def test_github_workflows_follow_the_security_rules(
         assert workflow["permissions"] == {}, path.name
         assert "concurrency" in workflow, path.name
         for line in re.findall(r"uses: (\S+.*)", text):
-            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", line), line
+            # An action pinned by commit, or this repository's own workflow (`$/`, at this commit).
+            pinned = r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+"
+            assert re.fullmatch(pinned, line) or re.fullmatch(r"\$/\.github/workflows/\S+", line)
         for job in workflow["jobs"].values():
             assert "permissions" in job, path.name
-            if "azure/login@" in json.dumps(job):
+            # A job that calls a workflow of this repository grants what its jobs need.
+            if "azure/login@" in json.dumps(job) or job.get("uses", "").startswith("$/"):
                 assert job["permissions"].get("id-token") == "write"
             else:
                 assert "id-token" not in job["permissions"]
-            for step in job["steps"]:
+            for step in job.get("steps", []):
                 if step.get("uses", "").startswith("actions/checkout@"):
                     assert step["with"]["persist-credentials"] is False
         assert "secrets.AZURE" not in text, "Azure login is by OIDC, with no stored secret"
@@ -260,6 +277,9 @@ def test_azure_pipeline_matches_its_schema(projects: dict[str, Path], variant: s
         expected.append("deploy")
     if VARIANTS[variant].get("batch_scoring"):
         expected.append("batch")
+    later = VARIANTS[variant].get("environments", "dev").split(",")[1:]
+    if later:
+        expected += ["registry", *(f"promote_{env}" for env in later)]
     assert stages == expected
     assert (
         "azureSubscription: $(azureServiceConnection)"
@@ -309,6 +329,100 @@ def test_azure_pipeline_schedules_start_only_their_stage(
     assert ("'Batch scoring')" in conditions.get("batch", "")) == answers["batch_scoring"]
     for stage in ("checks", "infra"):
         assert "ne(variables['Build.Reason'], 'Schedule')" in conditions[stage]
+
+
+# ---------------------------------------------------------------- promotion between environments
+
+#: Azure ML online endpoint names: 3-32 letters, digits and hyphens, from a letter.
+ENDPOINT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,30}[A-Za-z0-9]")
+
+
+def later_environments(project: Path) -> tuple[list[str], list[str]]:
+    """The project's environments, and those the champion is promoted to (all but the first)."""
+    environments = str(answers_of(project).get("environments", "dev")).split(",")
+    return environments, environments[1:]
+
+
+def endpoint_of(project: Path, env: str) -> str:
+    """The online endpoint a later environment deploys to (the first keeps endpointName)."""
+    answers = answers_of(project)
+    slug = answers.get("project_slug", "ship-check")
+    name = f"ep-{slug[:11].strip('-')}-{env}-{answers['name_suffix']}"
+    assert ENDPOINT_NAME.fullmatch(name), name
+    return name
+
+
+@pytest.mark.parametrize("variant", variants_with(ci_provider="github"))
+def test_github_promotes_to_each_later_environment_after_its_approval(
+    projects: dict[str, Path], variant: str
+) -> None:
+    project = projects[variant]
+    workflows = project / ".github" / "workflows"
+    environments, later = later_environments(project)
+    train = yaml.safe_load((workflows / "train.yml").read_text())
+    if not later:
+        assert not (workflows / "promote.yml").exists() and "promote" not in train["jobs"]
+        return
+    caller = train["jobs"]["promote"]
+    assert caller["uses"] == "$/.github/workflows/promote.yml"
+    assert (caller["needs"], caller["if"]) == ("train", "github.ref == 'refs/heads/main'")
+    workflow = yaml.safe_load((workflows / "promote.yml").read_text())
+    assert set(workflow[True]) == {"workflow_dispatch", "workflow_call"}  # YAML 1.1: on = true
+    jobs = workflow["jobs"]
+    assert list(jobs) == environments
+    first = jobs[environments[0]]
+    assert "environment" not in first
+    share = "\n".join(step.get("run", "") for step in first["steps"])
+    assert "az ml model share" in share and '--registry-name "$MODEL_REGISTRY"' in share
+    serving = answers_of(project)["serving"]
+    for previous, env in itertools.pairwise(environments):
+        job = jobs[env]
+        assert (job["environment"], job["needs"]) == (env, previous)
+        assert job["env"]["SOURCE_TRACKING_URI"] == (
+            "${{ needs." + previous + ".outputs.tracking_uri }}"
+        )
+        run = "\n".join(step.get("run", "") for step in job["steps"])
+        assert f"python -m {PACKAGE} promote \\\n" in run
+        assert '--from "$SOURCE_TRACKING_URI" --to "$MLFLOW_TRACKING_URI"' in run
+        assert ("docker push" in run) == (serving != "none")
+        if serving == "aml-endpoint":
+            assert job["env"]["AZUREML_ENDPOINT"] == endpoint_of(project, env)
+        elif serving == "container-apps":
+            assert job["env"]["CONTAINER_APP"] == "${{ vars.CONTAINER_APP }}"
+
+
+@pytest.mark.parametrize("variant", variants_with(ci_provider="azure-devops"))
+def test_azure_pipeline_promotes_in_deployment_jobs_on_each_later_environment(
+    projects: dict[str, Path], variant: str
+) -> None:
+    project = projects[variant]
+    environments, later = later_environments(project)
+    pipeline = yaml.safe_load((project / "azure-pipelines.yml").read_text())
+    stages = {stage["stage"]: stage for stage in pipeline["stages"]}
+    if not later:
+        assert "registry" not in stages
+        return
+    assert stages["registry"]["dependsOn"] == "train"
+    assert "refs/heads/main" in stages["registry"]["condition"]
+    serving = answers_of(project)["serving"]
+    for index, env in enumerate(later):
+        stage = stages[f"promote_{env}"]
+        assert stage["dependsOn"] == ("registry" if index == 0 else f"promote_{later[index - 1]}")
+        (job,) = stage["jobs"]
+        assert job["environment"] == env
+        (task,) = [step for step in job["strategy"]["runOnce"]["deploy"]["steps"]
+                   if step.get("task") == "AzureCLI@2"]  # fmt: skip
+        assert task["inputs"]["azureSubscription"] == f"ship-check-azure-{env}"
+        script = task["inputs"]["inlineScript"]
+        source = environments[index]
+        own = f"_{env.upper()}"
+        previous = "" if index == 0 else f"_{source.upper()}"
+        assert f'--name "$(AZUREML_WORKSPACE{previous})"' in script
+        assert f'--name "$(AZUREML_WORKSPACE{own})"' in script
+        assert '--from "$source" --to "$MLFLOW_TRACKING_URI"' in script
+        assert ("docker push" in script) == (serving != "none")
+        if serving == "aml-endpoint":
+            assert f'--endpoint-name "{endpoint_of(project, env)}"' in script
 
 
 # ---------------------------------------------------------------- Azure ML
