@@ -107,6 +107,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "tests/conftest.py",
         "tests/test_data.py",
         "tests/test_model_quality.py",
+        "tests/test_monitor.py",
         "tests/test_pipeline.py",
         "tests/test_reproducibility.py",
         "tests/test_retraining.py",
@@ -117,7 +118,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         f"src/{package}/{module}.py"
         for module in (
             "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "evaluate", "predict", "reproducibility", "retraining", "schema", "scoring", "tracking",
+            "evaluate", "monitor", "predict", "reproducibility", "retraining", "schema", "scoring", "tracking",
             "train",
         )
     }  # fmt: skip
@@ -176,7 +177,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     if answers["ci_provider"] == "github":
         files |= {
             f".github/workflows/{name}.yml"
-            for name in ("ci", "train", "infra", "decommission", "plan-diff")
+            for name in ("ci", "train", "infra", "decommission", "plan-diff", "monitor")
         }
         if answers["serving"] != "none":
             files.add(".github/workflows/deploy.yml")

@@ -65,6 +65,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 #: The CI schedules (cron, UTC) of each cadence: retraining, and batch scoring.
 RETRAIN_CRON = {"weekly": "0 5 * * 1", "monthly": "0 5 1 * *"}
 BATCH_CRON = {"daily": "0 6 * * *", "weekly": "0 6 * * 1"}
+#: Drift monitoring: an hour after daily batch scoring (True), else weekly (False).
+MONITOR_CRON = {True: "0 7 * * *", False: "0 3 * * 1"}
 PACKAGE = "ship_check"
 
 
@@ -190,7 +192,7 @@ def test_github_workflows_match_their_schema(projects: dict[str, Path], variant:
     project = projects[variant]
     workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
     names = {path.name for path in workflows}
-    assert {"ci.yml", "train.yml", "infra.yml", "plan-diff.yml"} <= names
+    assert {"ci.yml", "train.yml", "infra.yml", "plan-diff.yml", "monitor.yml"} <= names
     assert ("deploy.yml" in names) == (VARIANTS[variant]["serving"] != "none")
     assert ("batch-score.yml" in names) == VARIANTS[variant].get("batch_scoring", False)
     result = completed(
@@ -227,14 +229,20 @@ def test_github_workflows_follow_the_security_rules(
         assert workflow["permissions"] == {}, path.name
         assert "concurrency" in workflow, path.name
         for line in re.findall(r"uses: (\S+.*)", text):
+            if re.fullmatch(r"\$/\.github/workflows/[\w-]+\.yml", line):
+                continue  # a reusable workflow of this repository, at the caller's commit
             assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", line), line
         for job in workflow["jobs"].values():
             assert "permissions" in job, path.name
-            if "azure/login@" in json.dumps(job):
+            logs_in = "azure/login@" in json.dumps(job)
+            if "uses" in job:  # a reusable workflow of this repository: the caller grants
+                called = projects[variant] / job["uses"].removeprefix("$/")
+                logs_in = "azure/login@" in called.read_text()
+            if logs_in:
                 assert job["permissions"].get("id-token") == "write"
             else:
                 assert "id-token" not in job["permissions"]
-            for step in job["steps"]:
+            for step in job.get("steps", []):
                 if step.get("uses", "").startswith("actions/checkout@"):
                     assert step["with"]["persist-credentials"] is False
         assert "secrets.AZURE" not in text, "Azure login is by OIDC, with no stored secret"
@@ -287,6 +295,31 @@ def test_github_schedules_follow_the_cadences(projects: dict[str, Path], variant
         assert crons("batch-score.yml") == ([BATCH_CRON[batch]] if batch != "none" else [])
     params = yaml.safe_load((projects[variant] / "params.yaml").read_text())
     assert params["retraining"] == {"cadence": retrain}
+
+
+@pytest.mark.parametrize("variant", variants_with(ci_provider="github"))
+def test_github_monitor_retrains_through_the_train_workflow_on_drift(
+    projects: dict[str, Path], variant: str
+) -> None:
+    workflows = projects[variant] / ".github" / "workflows"
+    answers = answers_of(projects[variant])
+    monitor = yaml.safe_load((workflows / "monitor.yml").read_text())
+    daily = answers["batch_scoring"] and answers["batch_cadence"] == "daily"
+    assert [entry["cron"] for entry in monitor[True]["schedule"]] == [MONITOR_CRON[daily]]
+    assert "workflow_dispatch" in monitor[True]
+    check = monitor["jobs"]["monitor"]
+    step = next(step for step in check["steps"] if step.get("id") == "check")
+    assert f"python -m {PACKAGE} monitor --current" in step["run"]
+    assert '"$code" -eq 3' in step["run"]  # the command's drift exit code
+    assert check["outputs"]["drift"] == "${{ steps.check.outputs.drift }}"
+    retrain = monitor["jobs"]["retrain"]
+    assert retrain == {**retrain, "needs": "monitor", "uses": "$/.github/workflows/train.yml"}
+    assert retrain["if"] == "needs.monitor.outputs.drift == 'true'"
+    train = yaml.safe_load((workflows / "train.yml").read_text())
+    assert "workflow_call" in train[True]
+    assert f"python -m {PACKAGE} promote" in (workflows / "train.yml").read_text()
+    fetch = (workflows / "monitor.yml").read_text()
+    assert ("az ml batch-endpoint list-jobs" in fetch) == answers["batch_scoring"]
 
 
 @pytest.mark.parametrize("variant", variants_with(ci_provider="azure-devops"))
