@@ -263,7 +263,7 @@ def test_azure_pipeline_matches_its_schema(projects: dict[str, Path], variant: s
     assert_clean(result, "check-jsonschema")
     pipeline = yaml.safe_load((project / "azure-pipelines.yml").read_text())
     stages = [stage["stage"] for stage in pipeline["stages"]]
-    expected = ["checks", "infra", "plandiff", "train"]
+    expected = ["checks", "infra", "plandiff", "monitor", "train"]
     if VARIANTS[variant]["serving"] != "none":
         expected.append("deploy")
     if VARIANTS[variant].get("batch_scoring"):
@@ -329,7 +329,8 @@ def test_azure_pipeline_schedules_start_only_their_stage(
     answers = answers_of(projects[variant])
     pipeline = yaml.safe_load((projects[variant] / "azure-pipelines.yml").read_text())
     schedules = {entry["displayName"]: entry for entry in pipeline.get("schedules") or []}
-    expected = {}
+    daily = answers["batch_scoring"] and answers["batch_cadence"] == "daily"
+    expected = {"Drift monitoring": MONITOR_CRON[daily]}
     if answers["retrain_cadence"] != "none":
         expected["Retraining"] = RETRAIN_CRON[answers["retrain_cadence"]]
     if answers["batch_scoring"] and answers["batch_cadence"] != "none":
@@ -340,6 +341,12 @@ def test_azure_pipeline_schedules_start_only_their_stage(
     conditions = {stage["stage"]: stage.get("condition", "") for stage in pipeline["stages"]}
     assert "'Retraining')" in conditions["train"]
     assert ("'Batch scoring')" in conditions.get("batch", "")) == answers["batch_scoring"]
+    assert "'Drift monitoring')" in conditions["monitor"]
+    # Training also follows drift: the monitor stage's output variable.
+    assert "eq(dependencies.monitor.outputs['check.check.drift'], 'true')" in conditions["train"]
+    text = (projects[variant] / "azure-pipelines.yml").read_text()
+    assert f"python -m {PACKAGE} monitor --current" in text
+    assert "task.setvariable variable=drift;isOutput=true" in text
     for stage in ("checks", "infra"):
         assert "ne(variables['Build.Reason'], 'Schedule')" in conditions[stage]
 
