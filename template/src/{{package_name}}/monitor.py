@@ -301,9 +301,10 @@ def describe(summary: dict[str, Any]) -> list[str]:
     features = summary["features"]
     prediction = summary["prediction"]
     drifted = ", ".join(features["drifted"]) or "none"
+    share = round(100 * features["drifted_share"])
+    limit = round(100 * features["drift_share_threshold"])
     return [
-        f"features drifted: {drifted} ({features['drifted_share']:.0%} of {len(FEATURES)}; "
-        f"the batch drifts at {features['drift_share_threshold']:.0%})",
+        f"features drifted: {drifted} ({share}% of {len(FEATURES)}; the batch drifts at {limit}%)",
         f"prediction ({prediction['column']}): {prediction['method']} score "
         f"{prediction['score']:.4g}, threshold {prediction['threshold']:g}: "
         f"{'drifted' if prediction['drifted'] else 'no drift'}",
