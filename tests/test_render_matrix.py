@@ -118,8 +118,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         f"src/{package}/{module}.py"
         for module in (
             "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "evaluate", "monitor", "predict", "reproducibility", "retraining", "schema", "scoring", "tracking",
-            "train",
+            "evaluate", "monitor", "predict", "reproducibility", "retraining", "schema", "scoring",
+            "tracking", "train",
         )
     }  # fmt: skip
     files |= {
