@@ -113,6 +113,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "tests/conftest.py",
         "tests/test_data.py",
         "tests/test_model_quality.py",
+        "tests/test_monitor.py",
         "tests/test_pipeline.py",
         "tests/test_promotion.py",
         "tests/test_reproducibility.py",
@@ -124,8 +125,8 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         f"src/{package}/{module}.py"
         for module in (
             "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "evaluate", "predict", "promotion", "reproducibility", "retraining", "schema",
-            "scoring", "tracking", "train",
+            "evaluate", "monitor", "predict", "promotion", "reproducibility", "retraining",
+            "schema", "scoring", "tracking", "train",
         )
     }  # fmt: skip
     files |= {
@@ -183,7 +184,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     if answers["ci_provider"] == "github":
         files |= {
             f".github/workflows/{name}.yml"
-            for name in ("ci", "train", "infra", "decommission", "plan-diff")
+            for name in ("ci", "train", "infra", "decommission", "plan-diff", "monitor")
         }
         if answers["serving"] != "none":
             files.add(".github/workflows/deploy.yml")

@@ -78,6 +78,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 #: The CI schedules (cron, UTC) of each cadence: retraining, and batch scoring.
 RETRAIN_CRON = {"weekly": "0 5 * * 1", "monthly": "0 5 1 * *"}
 BATCH_CRON = {"daily": "0 6 * * *", "weekly": "0 6 * * 1"}
+#: Drift monitoring: an hour after daily batch scoring (True), else weekly (False).
+MONITOR_CRON = {True: "0 7 * * *", False: "0 3 * * 1"}
 PACKAGE = "ship_check"
 
 
@@ -203,7 +205,7 @@ def test_github_workflows_match_their_schema(projects: dict[str, Path], variant:
     project = projects[variant]
     workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
     names = {path.name for path in workflows}
-    assert {"ci.yml", "train.yml", "infra.yml", "plan-diff.yml"} <= names
+    assert {"ci.yml", "train.yml", "infra.yml", "plan-diff.yml", "monitor.yml"} <= names
     assert ("deploy.yml" in names) == (VARIANTS[variant]["serving"] != "none")
     assert ("batch-score.yml" in names) == VARIANTS[variant].get("batch_scoring", False)
     assert ("promote.yml" in names) == ("," in VARIANTS[variant].get("environments", "dev"))
@@ -241,13 +243,16 @@ def test_github_workflows_follow_the_security_rules(
         assert workflow["permissions"] == {}, path.name
         assert "concurrency" in workflow, path.name
         for line in re.findall(r"uses: (\S+.*)", text):
-            # An action pinned by commit, or this repository's own workflow (`$/`, at this commit).
-            pinned = r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+"
-            assert re.fullmatch(pinned, line) or re.fullmatch(r"\$/\.github/workflows/\S+", line)
+            if re.fullmatch(r"\$/\.github/workflows/[\w-]+\.yml", line):
+                continue  # a reusable workflow of this repository, at the caller's commit
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", line), line
         for job in workflow["jobs"].values():
             assert "permissions" in job, path.name
-            # A job that calls a workflow of this repository grants what its jobs need.
-            if "azure/login@" in json.dumps(job) or job.get("uses", "").startswith("$/"):
+            logs_in = "azure/login@" in json.dumps(job)
+            if "uses" in job:  # a reusable workflow of this repository: the caller grants
+                called = projects[variant] / job["uses"].removeprefix("$/")
+                logs_in = "azure/login@" in called.read_text()
+            if logs_in:
                 assert job["permissions"].get("id-token") == "write"
             else:
                 assert "id-token" not in job["permissions"]
@@ -272,7 +277,7 @@ def test_azure_pipeline_matches_its_schema(projects: dict[str, Path], variant: s
     assert_clean(result, "check-jsonschema")
     pipeline = yaml.safe_load((project / "azure-pipelines.yml").read_text())
     stages = [stage["stage"] for stage in pipeline["stages"]]
-    expected = ["checks", "infra", "plandiff", "train"]
+    expected = ["checks", "infra", "plandiff", "monitor", "train"]
     if VARIANTS[variant]["serving"] != "none":
         expected.append("deploy")
     if VARIANTS[variant].get("batch_scoring"):
@@ -309,6 +314,31 @@ def test_github_schedules_follow_the_cadences(projects: dict[str, Path], variant
     assert params["retraining"] == {"cadence": retrain}
 
 
+@pytest.mark.parametrize("variant", variants_with(ci_provider="github"))
+def test_github_monitor_retrains_through_the_train_workflow_on_drift(
+    projects: dict[str, Path], variant: str
+) -> None:
+    workflows = projects[variant] / ".github" / "workflows"
+    answers = answers_of(projects[variant])
+    monitor = yaml.safe_load((workflows / "monitor.yml").read_text())
+    daily = answers["batch_scoring"] and answers["batch_cadence"] == "daily"
+    assert [entry["cron"] for entry in monitor[True]["schedule"]] == [MONITOR_CRON[daily]]
+    assert "workflow_dispatch" in monitor[True]
+    check = monitor["jobs"]["monitor"]
+    step = next(step for step in check["steps"] if step.get("id") == "check")
+    assert f"python -m {PACKAGE} monitor --current" in step["run"]
+    assert '"$code" -eq 3' in step["run"]  # the command's drift exit code
+    assert check["outputs"]["drift"] == "${{ steps.check.outputs.drift }}"
+    retrain = monitor["jobs"]["retrain"]
+    assert retrain == {**retrain, "needs": "monitor", "uses": "$/.github/workflows/train.yml"}
+    assert retrain["if"] == "needs.monitor.outputs.drift == 'true'"
+    train = yaml.safe_load((workflows / "train.yml").read_text())
+    assert "workflow_call" in train[True]
+    assert f"python -m {PACKAGE} promote" in (workflows / "train.yml").read_text()
+    fetch = (workflows / "monitor.yml").read_text()
+    assert ("az ml batch-endpoint list-jobs" in fetch) == answers["batch_scoring"]
+
+
 @pytest.mark.parametrize("variant", variants_with(ci_provider="azure-devops"))
 def test_azure_pipeline_schedules_start_only_their_stage(
     projects: dict[str, Path], variant: str
@@ -316,7 +346,8 @@ def test_azure_pipeline_schedules_start_only_their_stage(
     answers = answers_of(projects[variant])
     pipeline = yaml.safe_load((projects[variant] / "azure-pipelines.yml").read_text())
     schedules = {entry["displayName"]: entry for entry in pipeline.get("schedules") or []}
-    expected = {}
+    daily = answers["batch_scoring"] and answers["batch_cadence"] == "daily"
+    expected = {"Drift monitoring": MONITOR_CRON[daily]}
     if answers["retrain_cadence"] != "none":
         expected["Retraining"] = RETRAIN_CRON[answers["retrain_cadence"]]
     if answers["batch_scoring"] and answers["batch_cadence"] != "none":
@@ -327,6 +358,12 @@ def test_azure_pipeline_schedules_start_only_their_stage(
     conditions = {stage["stage"]: stage.get("condition", "") for stage in pipeline["stages"]}
     assert "'Retraining')" in conditions["train"]
     assert ("'Batch scoring')" in conditions.get("batch", "")) == answers["batch_scoring"]
+    assert "'Drift monitoring')" in conditions["monitor"]
+    # Training also follows drift: the monitor stage's output variable.
+    assert "eq(dependencies.monitor.outputs['check.check.drift'], 'true')" in conditions["train"]
+    text = (projects[variant] / "azure-pipelines.yml").read_text()
+    assert f"python -m {PACKAGE} monitor --current" in text
+    assert "task.setvariable variable=drift;isOutput=true" in text
     for stage in ("checks", "infra"):
         assert "ne(variables['Build.Reason'], 'Schedule')" in conditions[stage]
 

@@ -9,14 +9,20 @@ from .config import PROJECT_NAME, TASK
 from .data import FEATURES, SOURCE, TARGET
 from .retraining import cadence_of, card_lines
 
+#: The heading of the card's section on the latest drift check (`make monitor`).
+MONITORING_HEADING = "## Monitoring"
 
-def render_model_card(record: dict[str, Any], trained_on: dt.date) -> str:
+
+def render_model_card(
+    record: dict[str, Any], trained_on: dt.date, drift: dict[str, Any] | None = None
+) -> str:
     """Render the model card for a training record (the content of metrics.json).
 
     Args:
         record: The training record.
         trained_on: The day of training (not in the record, which stays the same for
             every run of one commit); the retraining section counts the due date from it.
+        drift: The latest drift summary (reports/drift.json), if a check has run.
     """
     metric_rows = "\n".join(
         f"| {name} | {value:.4f} |" for name, value in record["metrics"].items()
@@ -57,7 +63,37 @@ def render_model_card(record: dict[str, Any], trained_on: dt.date) -> str:
 ## Retraining
 {retraining}
 
+{monitoring_section(drift)}
 ## Intended use and limits
 A sample model trained on a small public dataset. Replace the data and review this card
 before using the model for any decision about people.
 """
+
+
+def monitoring_section(drift: dict[str, Any] | None) -> str:
+    """The card's monitoring section: a link to the latest drift summary, if there is one."""
+    if drift is None:
+        body = (
+            "No drift check yet: `make monitor` compares a batch of new records with the "
+            "training data."
+        )
+    else:
+        drifted = ", ".join(drift["features"]["drifted"]) or "none"
+        body = (
+            f"Latest drift check ({drift['checked_at']}, {drift['rows']['current']} records): "
+            f"**{drift['verdict']}**; features drifted: {drifted}; prediction "
+            f"{'drifted' if drift['prediction']['drifted'] else 'stable'}. "
+            "Summary: [drift.json](drift.json); report with charts: `reports/drift.html` "
+            "(written by `make monitor`, not committed)."
+        )
+    return f"{MONITORING_HEADING}\n{body}\n"
+
+
+def with_drift_section(card: str, drift: dict[str, Any]) -> str:
+    """``card`` with its monitoring section replaced by one on ``drift`` (added if missing)."""
+    section = monitoring_section(drift)
+    start = card.find(MONITORING_HEADING + "\n")
+    if start == -1:
+        return card.rstrip("\n") + "\n\n" + section
+    end = card.find("\n## ", start + len(MONITORING_HEADING))
+    return card[:start] + section + (card[end:] if end != -1 else "")

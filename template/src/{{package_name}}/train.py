@@ -76,7 +76,12 @@ def train(
     }
     write_json(paths.schema, build_schema())
     write_json(paths.metrics, record)
-    paths.model_card.write_text(render_model_card(record, today()), encoding="utf-8")
+    drift = (
+        json.loads(paths.drift_summary.read_text(encoding="utf-8"))
+        if paths.drift_summary.exists()
+        else None
+    )
+    paths.model_card.write_text(render_model_card(record, today(), drift), encoding="utf-8")
     enabled = params.get("tracking", {}).get("enabled", False) if track is None else track
     if enabled:
         from .tracking import log_training
