@@ -7,6 +7,7 @@ from typing import Any
 
 from .config import PROJECT_NAME, TASK
 from .data import FEATURES, SOURCE, TARGET
+from .plots import figure_names
 from .retraining import cadence_of, card_lines
 
 
@@ -25,6 +26,10 @@ def render_model_card(record: dict[str, Any], trained_on: dt.date) -> str:
         f"| {name} | {version} |" for name, version in record["packages"].items()
     )
     retraining = "\n".join(card_lines(cadence_of(record["params"]), trained_on))
+    # Relative links: the card and its figures sit together in reports/ (and in the docs site).
+    figures = "\n\n".join(
+        f"![{caption}](figures/{name})" for name, caption in figure_names(record["task"]).items()
+    )
     return f"""# Model card: {PROJECT_NAME}
 
 ## Model
@@ -43,6 +48,12 @@ def render_model_card(record: dict[str, Any], trained_on: dt.date) -> str:
 | metric | value |
 |---|---|
 {metric_rows}
+
+## Figures
+On the held-out rows; the importance of a feature is how much the score drops when its
+values are shuffled.
+
+{figures}
 
 ## Reproducibility
 - Git commit: `{record["git_commit"]}`
