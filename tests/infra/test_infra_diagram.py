@@ -55,7 +55,7 @@ def test_diagram_boxes_are_the_planned_components(
 def test_a_missing_box_is_found() -> None:
     """The parser sees boxes only inside the diagram, and only those marked as components."""
     page = (
-        "# Infrastructure\n\nA[\"outside\"]:::component\n\n```mermaid\nflowchart LR\n"
+        '# Infrastructure\n\nA["outside"]:::component\n\n```mermaid\nflowchart LR\n'
         '  you(["You"])\n  MlWorkspace["MlWorkspace: workspace<br/>storage"]:::component\n'
         '  CostGuard["CostGuard: budget"]:::component\n```\n'
     )
