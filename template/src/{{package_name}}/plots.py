@@ -13,6 +13,7 @@ is written into the file.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,9 +92,14 @@ def write_figures(
         drawn["feature_importance.svg"] = importance_figure(model, features, target, seed)
         written = []
         for name in figure_names():
-            path = folder / name
+            buffer = io.StringIO()
             # No date: the same figure gives the same bytes on every run.
-            drawn[name].savefig(path, format="svg", metadata={"Date": None})
+            drawn[name].savefig(buffer, format="svg", metadata={"Date": None})
+            # matplotlib ends lines of path data with a space, which the pre-commit hook
+            # (trailing whitespace) would strip after every training: strip it here.
+            lines = (line.rstrip() for line in buffer.getvalue().splitlines())
+            path = folder / name
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
             written.append(path)
     for stale in set(folder.glob("*.svg")) - set(written):
         stale.unlink()
