@@ -198,6 +198,8 @@ def check_project(
     assert parsed["infra/Pulumi.yaml"]["description"] == (
         f"Azure compute for {name}, with auto-shutdown, scale-to-zero and a budget"
     )
+    assert parsed["mkdocs.yml"]["site_name"] == name
+    assert parsed["mkdocs.yml"]["site_description"] == answers["description"]
     stack = parsed["infra/Pulumi.dev.yaml"]["config"]
     assert stack[f"{slug}:owner"] == answers["owner"]
     assert stack[f"{slug}:notificationEmail"] == answers["notification_email"]

@@ -105,6 +105,9 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "Makefile",
         "README.md",
         "data/manifest.json",
+        "docs/index.md",
+        "docs/infrastructure.md",
+        "mkdocs.yml",
         "notebooks/01-explore.ipynb",
         "notebooks/README.md",
         "params.yaml",
@@ -112,6 +115,7 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
         "reports/.gitkeep",
         "tests/conftest.py",
         "tests/test_data.py",
+        "tests/test_docs_site.py",
         "tests/test_model_quality.py",
         "tests/test_monitor.py",
         "tests/test_pipeline.py",
@@ -124,9 +128,9 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     files |= {
         f"src/{package}/{module}.py"
         for module in (
-            "__init__", "__main__", "config", "data", "metrics", "model", "model_card",
-            "evaluate", "monitor", "predict", "promotion", "reproducibility", "retraining",
-            "schema", "scoring", "tracking", "train",
+            "__init__", "__main__", "config", "data", "docs_site", "metrics", "model",
+            "model_card", "evaluate", "monitor", "plots", "predict", "promotion",
+            "reproducibility", "retraining", "schema", "scoring", "tracking", "train",
         )
     }  # fmt: skip
     files |= {

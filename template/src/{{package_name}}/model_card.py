@@ -7,6 +7,7 @@ from typing import Any
 
 from .config import PROJECT_NAME, TASK
 from .data import FEATURES, SOURCE, TARGET
+from .plots import figure_names
 from .retraining import cadence_of, card_lines
 
 #: The heading of the card's section on the latest drift check (`make monitor`).
@@ -31,6 +32,10 @@ def render_model_card(
         f"| {name} | {version} |" for name, version in record["packages"].items()
     )
     retraining = "\n".join(card_lines(cadence_of(record["params"]), trained_on))
+    # Relative links: the card and its figures sit together in reports/ (and in the docs site).
+    figures = "\n\n".join(
+        f"![{caption}](figures/{name})" for name, caption in figure_names(record["task"]).items()
+    )
     return f"""# Model card: {PROJECT_NAME}
 
 ## Model
@@ -49,6 +54,12 @@ def render_model_card(
 | metric | value |
 |---|---|
 {metric_rows}
+
+## Figures
+On the held-out rows; the importance of a feature is how much the score drops when its
+values are shuffled.
+
+{figures}
 
 ## Reproducibility
 - Git commit: `{record["git_commit"]}`

@@ -1,4 +1,4 @@
-"""Train the pipeline reproducibly and write the model, its schema, metrics and card."""
+"""Train the pipeline reproducibly and write the model, its schema, metrics, figures and card."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def train(
     """Run the whole training step.
 
     The raw data must match data/manifest.json. Running twice from the same commit
-    writes byte-identical metrics.json and the same model file.
+    writes byte-identical metrics.json and figures, and the same model file.
 
     Args:
         paths: The project's paths.
@@ -55,7 +55,7 @@ def train(
     data_sha256 = check_manifest(paths)
     frame = load_raw(paths)
     validate(frame)
-    model, x_train, x_test, metrics = fit_and_score(params, frame)
+    model, x_train, x_test, y_test, metrics = fit_and_score(params, frame)
     if not writes_outputs():
         # One process of a distributed run (rank 0) writes the model and the reports.
         return {"task": TASK, "metrics": metrics}
@@ -76,6 +76,9 @@ def train(
     }
     write_json(paths.schema, build_schema())
     write_json(paths.metrics, record)
+    from .plots import write_figures  # matplotlib is imported only where figures are drawn
+
+    write_figures(model, x_test, y_test, paths.figures, int(params["seed"]))
     drift = (
         json.loads(paths.drift_summary.read_text(encoding="utf-8"))
         if paths.drift_summary.exists()
@@ -93,7 +96,7 @@ def train(
 
 def fit_and_score(
     params: dict[str, Any], frame: pd.DataFrame
-) -> tuple[Pipeline, pd.DataFrame, pd.DataFrame, dict[str, float]]:
+) -> tuple[Pipeline, pd.DataFrame, pd.DataFrame, pd.Series, dict[str, float]]:
     """Seed, split, fit the pipeline on the training rows and score it on the held-out rows.
 
     Args:
@@ -101,7 +104,8 @@ def fit_and_score(
         frame: The checked raw data.
 
     Returns:
-        The fitted model, the training and held-out features, and the held-out metrics.
+        The fitted model, the training and held-out features, the held-out target and the
+        held-out metrics.
     """
     seed = int(params["seed"])
     seed_everything(seed)
@@ -109,7 +113,7 @@ def fit_and_score(
     x_train, x_test, y_train, y_test = held_out_split(features, target, params)
     model = build_pipeline(params, seed)
     model.fit(x_train, y_train)
-    return model, x_train, x_test, evaluate(model, x_test, y_test)
+    return model, x_train, x_test, y_test, evaluate(model, x_test, y_test)
 
 
 def held_out_split(
