@@ -18,6 +18,8 @@ from components import (
     IdleShutdown,
     MlWorkspace,
     MlWorkspaceArgs,
+    ModelRegistry,
+    ModelRegistryArgs,
     OnlineEndpointServing,
     OnlineEndpointServingArgs,
     TrainingCluster,
@@ -30,7 +32,9 @@ from components import (
 from pulumi_azure_native import resources
 
 settings = load_settings()
-names = project_names(settings.project, settings.stack, settings.name_suffix)
+names = project_names(
+    settings.project, settings.stack, settings.name_suffix, stack_in_names=settings.stack_in_names
+)
 tags = standard_tags(
     project=settings.project,
     owner=settings.owner,
@@ -143,6 +147,8 @@ if settings.serving == "container-apps":
             registry_id=workspace.registry.id,
             image=settings.serving_image,
             aad_client_id=settings.serving_aad_client_id,
+            min_replicas=settings.serving_min_replicas,
+            max_replicas=max(3, settings.serving_min_replicas),
             tags=tags,
         ),
     )
@@ -160,6 +166,23 @@ elif settings.serving == "aml-endpoint":
         ),
     )
     pulumi.export("serving_endpoint", endpoint.endpoint.name)
+
+if settings.model_registry:
+    # The registry the environments' workspaces share (this stack owns it; see
+    # components/model_registry.py): models are promoted through it.
+    model_registry = ModelRegistry(
+        "model-registry",
+        ModelRegistryArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            registry_name=settings.model_registry,
+            workspace_principal_id=workspace.workspace.identity.apply(
+                lambda identity: identity.principal_id if identity else ""
+            ),
+            tags=tags,
+        ),
+    )
+    pulumi.export("model_registry", model_registry.registry.name)
 
 CostGuard(
     "cost-guard",

@@ -112,6 +112,12 @@ class Settings:
         serving_aad_client_id: Entra ID app that callers get tokens for (Container Apps).
         endpoint_name: The online endpoint's name (``aml-endpoint``); the deployment spec
             ``aml/online-deployment.yml`` names the same endpoint.
+        stack_in_names: Whether the stack's name joins its unique Azure names (every
+            environment but the first, ``stackInNames``; see ``naming.project_names``).
+        serving_min_replicas: Replicas serving keeps running (``servingMinReplicas``; unset
+            is 0, scale to zero; production stacks set 1).
+        model_registry: The Azure ML registry this stack creates and owns
+            (``modelRegistry``: the stack of the second environment), or None.
     """
 
     project: str
@@ -148,6 +154,9 @@ class Settings:
     serving_image: str | None = None
     serving_aad_client_id: str | None = None
     endpoint_name: str | None = None
+    stack_in_names: bool = False
+    serving_min_replicas: int = 0
+    model_registry: str | None = None
 
 
 #: Reads one config key (no namespace) and returns its string value, or None when unset.
@@ -211,6 +220,11 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
         "serving_image": _optional(get, "servingImage"),
         "serving_aad_client_id": _optional(get, "servingAadClientId"),
         "endpoint_name": _optional(get, "endpointName"),
+        # Keys that only some environments' stack configs set (see copier.yml's
+        # `environments`); unset, they keep what a single-stack project always had.
+        "stack_in_names": _flag(get, "stackInNames"),
+        "serving_min_replicas": _min_replicas(get),
+        "model_registry": _optional(get, "modelRegistry"),
     }
     if values["gpu_workstation"]:
         values.update(
@@ -321,6 +335,20 @@ def _object_id(get: Getter, key: str) -> str | None:
             f"{key} must be an Entra ID object id (a GUID like "
             f"00000000-0000-0000-0000-000000000000), not {value!r}"
         )
+    return value
+
+
+#: The most replicas serving may be told to keep running (Container Apps allows 0-1000:
+#: https://learn.microsoft.com/en-us/azure/container-apps/scale-app#scale-definition).
+MAX_MIN_REPLICAS = 1000
+
+
+def _min_replicas(get: Getter) -> int:
+    if not _text(get, "servingMinReplicas"):
+        return 0
+    value = _whole_number(get, "servingMinReplicas")
+    if not 0 <= value <= MAX_MIN_REPLICAS:
+        raise SettingsError(f"servingMinReplicas must be 0-{MAX_MIN_REPLICAS}, not {value}")
     return value
 
 
