@@ -22,7 +22,8 @@ def _cluster(low_priority: bool, public_ip: bool = False, env: str = "prod") -> 
 
 
 def _app(min_replicas: int, env: str = "prod") -> PlannedResource:
-    return _resource("app:ContainerApp", "ca", env, template={"scale": {"minReplicas": min_replicas}})
+    scale = {"scale": {"minReplicas": min_replicas}}
+    return _resource("app:ContainerApp", "ca", env, template=scale)
 
 
 def _statuses(*resources: PlannedResource, group_env: str | None = "prod") -> dict[str, str]:
