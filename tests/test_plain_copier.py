@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from mlstart.core.environments import render_stack_config
 
 from tests.conftest import REPO_ROOT
 
@@ -21,7 +22,7 @@ def test_copier_copy_of_the_repository(tmp_path: Path) -> None:
     shutil.copytree(REPO_ROOT / "template", source / "template")
     result = subprocess.run(
         [*command, "copy", "--trust", "--defaults", "--data", "project_name=Plain Copy",
-         str(source), str(tmp_path / "plain")],
+         "--data", "environments=dev,prod", str(source), str(tmp_path / "plain")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -30,6 +31,10 @@ def test_copier_copy_of_the_repository(tmp_path: Path) -> None:
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["project_slug"] == "plain-copy"
     assert answers["_src_path"] == str(source)
+    # One stack config per environment, the bytes `mlstart env add` writes.
+    prod = (project / "infra" / "Pulumi.prod.yaml").read_text(encoding="utf-8")
+    assert prod == render_stack_config(answers, ["dev", "prod"], "prod", template=source)
+    assert (project / "infra" / "Pulumi.dev.yaml").is_file()
 
 
 def test_copier_validators_match_mlstart(tmp_path: Path) -> None:

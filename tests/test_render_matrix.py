@@ -135,12 +135,15 @@ def expected_files(answers: dict[str, Any], package: str) -> set[str]:
     }  # fmt: skip
     files |= {
         "infra/Pulumi.yaml",
-        "infra/Pulumi.dev.yaml",
         "infra/__main__.py",
         "infra/requirements.txt",
         "infra/tests/conftest.py",
         "infra/tests/mocks.py",
         "infra/tests/test_infra.py",
+    }
+    # One stack config per environment (copier.yml's default is the one stack dev).
+    files |= {
+        f"infra/Pulumi.{stack}.yaml" for stack in answers.get("environments", "dev").split(",")
     }
     # infra/components is rendered from mlstart_infra.components, the single source.
     files |= {

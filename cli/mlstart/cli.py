@@ -17,6 +17,7 @@ import typer
 from mlstart import __version__
 from mlstart.commands.doctor import doctor
 from mlstart.commands.down import down
+from mlstart.commands.env import env_app
 from mlstart.commands.help import PlainArgumentsCommand
 from mlstart.commands.new import new
 from mlstart.commands.output import echo_error
@@ -43,6 +44,7 @@ app.command(no_args_is_help=True, cls=PlainArgumentsCommand)(new)
 for _command in (plan, up, status, down, update, doctor):
     app.command(cls=PlainArgumentsCommand)(_command)
 app.add_typer(prices_app)
+app.add_typer(env_app)
 
 
 def _show_version(value: bool) -> None:

@@ -189,6 +189,7 @@ ARM_TYPES: Mapping[str, ArmType] = {
     ),
     catalog.REGISTRY: ArmType("Microsoft.ContainerRegistry/registries", "registryName"),
     catalog.ML_WORKSPACE: ArmType("Microsoft.MachineLearningServices/workspaces", "workspaceName"),
+    catalog.ML_REGISTRY: ArmType("Microsoft.MachineLearningServices/registries", "registryName"),
     catalog.ML_COMPUTE: ArmType(
         "Microsoft.MachineLearningServices/workspaces/computes", "computeName",
         ("workspaceName",), flattened=False,

@@ -31,7 +31,9 @@ from mlstart_infra.components.catalog import (
     NSG_RULE,
     PRIVATE_ENDPOINT,
     PRIVILEGED_ROLES,
+    PUBLIC_IP,
     REGISTRY,
+    RESOURCE_GROUP,
     ROLE_ASSIGNMENT,
     SCHEDULE,
     STORAGE,
@@ -63,6 +65,9 @@ MAX_IDLE_MINUTES = 15
 MAX_INSTANCE_IDLE_MINUTES = 60
 #: ``publicNetworkAccess`` values that close a resource's public endpoint.
 CLOSED_ACCESS = frozenset({"disabled", "securedbyperimeter"})
+#: ``environment`` tag values that make a stack production (its stack config sets
+#: ``environment: prod``; see copier.yml's ``environments``): the MLS-PROD policies apply.
+PRODUCTION_TAGS = frozenset({"prod", "production"})
 
 
 @dataclass(frozen=True)
@@ -785,6 +790,97 @@ def _ci_identity_roles(graph: ResourceGraph) -> tuple[int, list[Finding]]:
     return len(assignments), findings
 
 
+# ------------------------------------------------------------------ production
+
+
+def environment_of(graph: ResourceGraph) -> str:
+    """The stack's ``environment`` tag: its resource group's, else the most common one.
+
+    Policies see only resources (the policy pack gets no stack config), so the environment
+    is read where every resource carries it: the tags.
+    """
+    for group in graph.of_type(RESOURCE_GROUP):
+        value = str((group.get("tags", {}) or {}).get("environment", "")).strip()
+        if value:
+            return value
+    seen: dict[str, int] = {}
+    for resource in graph.cloud_resources:
+        value = str((resource.get("tags", {}) or {}).get("environment", "") or "").strip()
+        if value:
+            seen[value] = seen.get(value, 0) + 1
+    return max(seen, key=lambda v: seen[v]) if seen else ""
+
+
+def is_production(graph: ResourceGraph) -> bool:
+    """Whether the graph is a production stack (its ``environment`` tag is prod)."""
+    return environment_of(graph).lower() in PRODUCTION_TAGS
+
+
+def _in_production(check: Check) -> Check:
+    """A check that judges production stacks only (elsewhere: nothing checked, n/a)."""
+
+    def production_check(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+        return check(graph) if is_production(graph) else (0, [])
+
+    return production_check
+
+
+def _outside_production(check: Check) -> Check:
+    """A check that production stacks skip (a rule production replaces with a stricter one)."""
+
+    def other_check(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+        return (0, []) if is_production(graph) else check(graph)
+
+    return other_check
+
+
+def _no_workstation(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    machines = [*graph.of_type(VM, VMSS), *_aml_compute(graph, AML_INSTANCE)]
+    findings = [
+        _finding(m, "a workstation in production: develop in the first environment instead")
+        for m in machines
+    ]
+    return max(len(machines), 1), findings
+
+
+def _serving_replicas(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    apps = graph.of_type(CONTAINER_APP)
+    deployments = graph.of_type(DEPLOYMENT)
+    findings = [
+        _finding(a, f"minReplicas is {a.get('template.scale.minReplicas', 0)}: the first "
+                    "request after an idle spell waits for a cold start")
+        for a in apps
+        if (_number(a.get("template.scale.minReplicas", 0)) or 0) < 1
+    ]  # fmt: skip
+    findings += [
+        _finding(d, "the deployment has no instance")
+        for d in deployments
+        if (_number(d.get("sku.capacity", 1)) or 0) < 1
+    ]
+    return len(apps) + len(deployments), findings
+
+
+def _no_public_ip(graph: ResourceGraph) -> tuple[int, list[Finding]]:
+    addresses = graph.of_type(PUBLIC_IP)
+    nics = graph.of_type(NIC)
+    clusters = _aml_compute(graph, AML_CLUSTER) + _aml_compute(graph, AML_INSTANCE)
+    findings = [_finding(a, "a public IP address in production") for a in addresses]
+    findings += [_finding(n, message) for n in nics if (message := _nic_public_ip(n))]
+    findings += [
+        _finding(c, "nodes get public IPs (enableNodePublicIp is not false)")
+        for c in clusters
+        if dig(c.get("properties", {}) or {}, "properties.enableNodePublicIp") is not False
+    ]
+    return len(addresses) + len(nics) + len(clusters), findings
+
+
+def _regular_nodes(props: dict[str, Any]) -> str | None:
+    priority = str(dig(props, "properties.vmPriority", "Dedicated"))
+    if priority.lower() == "lowpriority":
+        return "low-priority nodes can be preempted while a production job runs"
+    return None
+
+
 # ------------------------------------------------------------------ the policy list
 
 POLICIES: tuple[Policy, ...] = (
@@ -866,9 +962,9 @@ POLICIES: tuple[Policy, ...] = (
            "add a consumption.Budget with notifications at 80% and 100%", (), _budget),
     Policy("MLS-COST-006", "Every resource carries project/owner/environment/decommission-by",
            "medium", True, "pass standard_tags(...) as tags= to every resource", (), _tags),
-    Policy("MLS-COST-007", "Serving scales to zero when idle", "low", False,
+    Policy("MLS-COST-007", "Serving scales to zero when idle (outside production)", "low", False,
            "use Container Apps with min_replicas=0, or delete idle online deployments", (),
-           _scale_to_zero),
+           _outside_production(_scale_to_zero)),
     Policy("MLS-NET-004", "RDP is not open to the internet", "high", True,
            "remove the rule or restrict its source to your address range; prefer Azure Bastion",
            ("CKV_AZURE_9",), _port_not_open(3389, "RDP")),
@@ -926,4 +1022,21 @@ POLICIES: tuple[Policy, ...] = (
            "medium", True, "set idleShutdownMinutes (15-1440) so the workstation installs the "
            "agent with a read+deallocate role on the VM itself, or 0 to tag it idle-shutdown: off",
            (), _idle_shutdown),
+    # Production (the stack's `environment` tag is prod): stricter rules on top of the rest.
+    # Low-priority VMs "can be preempted" and suit jobs that tolerate it:
+    # https://learn.microsoft.com/en-us/azure/machine-learning/how-to-manage-optimize-cost#use-low-priority-vms
+    # Container Apps scaled to zero start a replica on the next request (a cold start):
+    # https://learn.microsoft.com/en-us/azure/container-apps/scale-app
+    Policy("MLS-PROD-001", "Production has no workstation", "high", True,
+           "set gpuWorkstation: \"false\" in the production stack's config; develop in the "
+           "first environment", (), _in_production(_no_workstation)),
+    Policy("MLS-PROD-002", "Production serving keeps at least one replica running", "medium",
+           True, "set servingMinReplicas: \"1\" (or more) in the production stack's config",
+           (), _in_production(_serving_replicas)),
+    Policy("MLS-PROD-003", "Production has no public IP addresses", "high", True,
+           "remove public IPs: publicIp false, enable_node_public_ip=False; reach machines "
+           "through a private network", ("CKV_AZURE_119",), _in_production(_no_public_ip)),
+    Policy("MLS-PROD-004", "Production clusters use regular (not low-priority) nodes", "medium",
+           True, "set clusterLowPriority: \"false\" in the production stack's config", (),
+           _in_production(_each_cluster(_regular_nodes))),
 )  # fmt: skip

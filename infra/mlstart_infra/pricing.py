@@ -39,6 +39,7 @@ from mlstart_infra.components.catalog import (
     ML_COMPUTE,
     ML_MODEL_CONTAINER,
     ML_MODEL_VERSION,
+    ML_REGISTRY,
     ML_WORKSPACE,
     NAT_GATEWAY,
     NIC,
@@ -824,6 +825,30 @@ def _registry(registry: PlannedResource, ctx: _Context) -> list[CostLine]:
                     "plus storage above the included amount")]  # fmt: skip
 
 
+def _ml_registry(registry: PlannedResource, ctx: _Context) -> list[CostLine]:
+    """An Azure ML registry: no charge of its own; its container registry and storage bill.
+
+    Creating a registry provisions a storage account per region and one Azure Container
+    Registry (https://learn.microsoft.com/en-us/azure/machine-learning/how-to-manage-registries),
+    and Azure Machine Learning charges nothing beyond the resources it uses
+    (https://azure.microsoft.com/en-us/pricing/details/machine-learning/): the line is that
+    container registry's tier, plus storage by use.
+    """
+    skus = [
+        dig(acr, "systemCreatedAcrAccount.acrAccountSku")
+        for region in registry.get("regionDetails", []) or []
+        for acr in (dig(region, "acrDetails") or [])
+    ]
+    # The component asks for Premium (what the registry how-to's examples use).
+    sku = str(next((s for s in skus if s), "Premium"))
+    quote = ctx.table.quote("container_registry_monthly", sku, ctx.region)
+    description = f"ML registry ({sku} container registry)"
+    if quote is None:
+        return [_unpriced(registry, description, f"no recorded price for the {sku} tier")]
+    return [_priced(registry, quote, "fixed", description, (quote.value, quote.value),
+                    "no charge for the registry itself; its storage bills by use")]  # fmt: skip
+
+
 def _public_ip(address: PlannedResource, ctx: _Context) -> list[CostLine]:
     sku = str(address.get("sku.name", "Standard"))
     quote = ctx.table.quote("public_ip_hourly", sku, ctx.region)
@@ -873,6 +898,7 @@ _PRICERS: dict[str, Pricer] = {
     DEPLOYMENT: _online_deployment,
     CONTAINER_APP: _container_app,
     REGISTRY: _registry,
+    ML_REGISTRY: _ml_registry,
     PUBLIC_IP: _public_ip,
     PRIVATE_ENDPOINT: _hourly_with_traffic("private_endpoint", "private endpoint"),
     NAT_GATEWAY: _hourly_with_traffic("nat_gateway", "NAT gateway"),

@@ -51,8 +51,13 @@ BUILT_IN_ROLES_DOC = (
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 #: The Contributor built-in role's id (a compute instance's identity gets it on the workspace).
 CONTRIBUTOR_ROLE_ID = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+#: The AzureML Registry User built-in role's id (read and write a registry's assets).
+ML_REGISTRY_USER_ROLE_ID = "1823dd4f-9b8c-4ab6-ab4e-7397a3684615"
 #: Built-in role id -> what the programs mlstart generates assign it for.
 ASSIGNED_ROLES = {
+    ML_REGISTRY_USER_ROLE_ID: (
+        "AzureML Registry User to the workspace's identity on the shared model registry"
+    ),
     ACR_PULL_ROLE_ID: "AcrPull to the serving app's identity on the registry",
     CONTRIBUTOR_ROLE_ID: (
         "Contributor to the compute instance's identity on the workspace (idle shutdown needs it)"

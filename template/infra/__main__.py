@@ -20,6 +20,8 @@ from components import (
     IdleShutdown,
     MlWorkspace,
     MlWorkspaceArgs,
+    ModelRegistry,
+    ModelRegistryArgs,
     OnlineEndpointServing,
     OnlineEndpointServingArgs,
     TrainingCluster,
@@ -32,7 +34,9 @@ from components import (
 from pulumi_azure_native import resources
 
 settings = load_settings()
-names = project_names(settings.project, settings.stack, settings.name_suffix)
+names = project_names(
+    settings.project, settings.stack, settings.name_suffix, stack_in_names=settings.stack_in_names
+)
 tags = standard_tags(
     project=settings.project,
     owner=settings.owner,
@@ -146,6 +150,8 @@ if settings.serving == "container-apps":
             registry_id=workspace.registry.id,
             image=settings.serving_image,
             aad_client_id=settings.serving_aad_client_id,
+            min_replicas=settings.serving_min_replicas,
+            max_replicas=max(3, settings.serving_min_replicas),
             tags=tags,
         ),
     )
@@ -191,6 +197,23 @@ if settings.ci_provider != "none":
     pulumi.export("ci_client_id", ci.client_id)
     pulumi.export("ci_tenant_id", ci.tenant_id)
     pulumi.export("ci_subscription_id", ci.subscription_id)
+
+if settings.model_registry:
+    # The registry the environments' workspaces share (this stack owns it; see
+    # components/model_registry.py): models are promoted through it.
+    model_registry = ModelRegistry(
+        "model-registry",
+        ModelRegistryArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            registry_name=settings.model_registry,
+            workspace_principal_id=workspace.workspace.identity.apply(
+                lambda identity: identity.principal_id if identity else ""
+            ),
+            tags=tags,
+        ),
+    )
+    pulumi.export("model_registry", model_registry.registry.name)
 
 CostGuard(
     "cost-guard",

@@ -32,6 +32,7 @@ NEEDS_PULUMI = [
     "test_policies.py",
     "test_prices_command.py",
     "test_policy_pack.py",
+    "test_environments.py",
 ]
 collect_ignore = [] if importlib.util.find_spec("pulumi_azure_native") else NEEDS_PULUMI
 
@@ -69,6 +70,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "data_versioning": "dvc",
     },
     "bare": {"gpu_workstation": False, "training_cluster": False, "serving": "none"},
+    # Two environments: the prod stack gets production defaults and owns the model registry.
+    "environments": {"environments": "dev,prod", "ssh_public_key": TEST_KEY},
 }
 
 

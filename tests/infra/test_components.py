@@ -291,7 +291,7 @@ def test_cluster_refuses_slow_scale_down() -> None:
 
     args = TrainingClusterArgs("rg", "westeurope", "ws", "train-cluster", "Standard_D4s_v3")
     args.validate()
-    for bad in ({"idle_minutes": 16}, {"max_nodes": 0}, {"compute_name": "x" * 17}):
+    for bad in ({"idle_minutes": 16}, {"max_nodes": 0}, {"compute_name": "x" * 25}):
         with pytest.raises(ValueError):
             TrainingClusterArgs(
                 "rg", "westeurope", "ws", **{"compute_name": "c1", "vm_size": "S", **bad}

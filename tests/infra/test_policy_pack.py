@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -233,11 +233,38 @@ def graphs(
     planned_answer_sets: dict[str, PlannedProject], insecure_graph: ResourceGraph
 ) -> dict[str, ResourceGraph]:
     planned = {label: pulumi_managed(p.graph) for label, p in planned_answer_sets.items()}
-    return {**planned, "insecure": insecure_graph}
+    prod = plan_project(planned_answer_sets["environments"].path, stack="prod")
+    return {
+        **planned,
+        "insecure": insecure_graph,
+        # A production stack with its defaults, and one that breaks the production rules:
+        # the default project's resources tagged environment prod.
+        "environments-prod": pulumi_managed(prod),
+        "defaults-as-prod": as_production(planned["defaults"]),
+    }
+
+
+def as_production(graph: ResourceGraph) -> ResourceGraph:
+    """The graph with every ``environment`` tag set to prod."""
+    resources = [
+        replace(r, inputs={**r.inputs, "tags": {**r.inputs["tags"], "environment": "prod"}})
+        if isinstance(r.inputs.get("tags"), dict) else r
+        for r in graph.resources
+    ]  # fmt: skip
+    return ResourceGraph(graph.project, "prod", resources, graph.warnings, graph.config)
 
 
 @pytest.mark.parametrize(
-    "label", ["defaults", "aml-endpoint", "container-apps-public-ip", "bare", "insecure"]
+    "label",
+    [
+        "defaults",
+        "aml-endpoint",
+        "container-apps-public-ip",
+        "bare",
+        "insecure",
+        "environments-prod",
+        "defaults-as-prod",
+    ],
 )
 def test_every_policy_reaches_the_offline_verdict_through_the_pack(
     analyzer: analyzer_pb2_grpc.AnalyzerStub, graphs: dict[str, ResourceGraph], label: str
@@ -401,3 +428,12 @@ def test_ci_runs_the_pack_with_every_preview_and_up(
     ]
     assert len(commands) == 2  # run in infra/ (the step's workingDirectory)
     assert all(command.endswith("--policy-pack policy-pack") for command in commands), commands
+
+
+def test_the_production_graphs_pass_and_fail_the_production_rules(
+    graphs: dict[str, ResourceGraph],
+) -> None:
+    """What the parity test above runs through the pack: both verdicts of MLS-PROD."""
+    for label, wanted in (("environments-prod", {"pass"}), ("defaults-as-prod", {"fail"})):
+        verdicts = offline_verdicts(graphs[label])
+        assert {verdicts[f"MLS-PROD-00{i}"].status for i in (1, 2)} == wanted, label

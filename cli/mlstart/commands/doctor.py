@@ -12,10 +12,20 @@ def doctor(
     path: Annotated[
         Path, typer.Argument(help="A project: also check its Azure roles.", file_okay=False)
     ] = Path("."),
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Pulumi stack.")] = "dev",
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Pulumi stack; default: the first environment.",
+        ),
+    ] = None,
 ) -> None:
     """Check git, uv, Python, Pulumi, the Azure login and the roles pulumi up needs."""
     from mlstart.core.doctor import essentials_ok, run_checks
+    from mlstart.core.environments import resolve_stack
+
+    stack = resolve_stack(path, stack)
 
     checks = run_checks(path, stack=stack)
     width = max(len(check.name) for check in checks)

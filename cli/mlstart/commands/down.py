@@ -12,7 +12,14 @@ from mlstart.commands.output import echo_progress, echo_warning, no_input_means
 
 def down(
     path: Annotated[Path, typer.Argument(help="The project.", file_okay=False)] = Path("."),
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Pulumi stack.")] = "dev",
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Pulumi stack; default: the first environment.",
+        ),
+    ] = None,
     include_data: Annotated[
         bool,
         typer.Option(
@@ -29,7 +36,10 @@ def down(
 ) -> None:
     """Decommission the project's cloud resources, keeping an archive record."""
     from mlstart.core.down import DecommissionPlan, decommission
+    from mlstart.core.environments import resolve_stack
     from mlstart.core.stack import StackResource
+
+    stack = resolve_stack(path, stack)
 
     def confirm(plan: DecommissionPlan) -> bool:
         typer.echo(f"Stack '{plan.stack}' of {plan.project_name}:")

@@ -26,8 +26,13 @@ def plan(
         typer.Argument(help="The generated project, or its infra/ folder.", file_okay=False),
     ] = Path("."),
     stack: Annotated[
-        str, typer.Option("--stack", "-s", help="Stack whose Pulumi.<stack>.yaml to use.")
-    ] = "dev",
+        str | None,
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Stack whose Pulumi.<stack>.yaml to use; default: the first environment.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON (same content).")
     ] = False,
@@ -71,8 +76,11 @@ def plan(
     policies, and estimates the monthly cost. Exits 3 when a rule or a mandatory policy
     fails. With --diff, prints what changed since a saved plan instead of the plan.
     """
+    from mlstart.core.environments import resolve_stack
     from mlstart.core.plan import check_mandatory, plan_project, write_arm
     from mlstart.core.plan_diff import diff_plans, load_plan
+
+    stack = resolve_stack(path, stack)
 
     base = load_plan(diff) if diff is not None else None
     report = plan_project(path, stack=stack, prices=prices, timeout=timeout)

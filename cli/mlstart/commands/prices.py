@@ -29,8 +29,13 @@ def refresh(
         typer.Argument(help="The generated project, or its infra/ folder.", file_okay=False),
     ] = Path("."),
     stack: Annotated[
-        str, typer.Option("--stack", "-s", help="Stack whose Pulumi.<stack>.yaml to plan.")
-    ] = "dev",
+        str | None,
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Stack whose Pulumi.<stack>.yaml to plan; default: the first environment.",
+        ),
+    ] = None,
     currency: Annotated[
         str | None,
         typer.Option(
@@ -50,7 +55,10 @@ def refresh(
     Prices API (public, no login; MLSTART_PRICES_URL overrides its address) and merges the
     answer into the price cache. The cache is left unchanged when any query fails.
     """
+    from mlstart.core.environments import resolve_stack
     from mlstart.core.prices import refresh_prices
+
+    stack = resolve_stack(path, stack)
 
     report = refresh_prices(path, stack=stack, currency=currency, timeout=timeout,
                             progress=echo_progress)  # fmt: skip

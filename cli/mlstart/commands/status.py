@@ -17,13 +17,23 @@ if TYPE_CHECKING:
 
 def status(
     path: Annotated[Path, typer.Argument(help="The project.", file_okay=False)] = Path("."),
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Pulumi stack.")] = "dev",
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Pulumi stack; default: the first environment.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on standard output.")
     ] = False,
 ) -> None:
     """Show the stack's outputs, what its compute runs and costs this month, and days left."""
+    from mlstart.core.environments import resolve_stack
     from mlstart.core.status import stack_status
+
+    stack = resolve_stack(path, stack)
 
     report = stack_status(path, stack=stack)
     if as_json:

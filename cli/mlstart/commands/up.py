@@ -14,11 +14,19 @@ from mlstart.commands.output import echo_progress, echo_warning
 def up(
     path: Annotated[Path, typer.Argument(help="The project.", file_okay=False)] = Path("."),
     stack: Annotated[
-        str, typer.Option("--stack", "-s", help="Pulumi stack (created if missing).")
-    ] = "dev",
+        str | None,
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Pulumi stack (created if missing); default: the first environment.",
+        ),
+    ] = None,
 ) -> None:
     """Check the stack (CLI, config, policies), then provision it with pulumi up."""
+    from mlstart.core.environments import resolve_stack
     from mlstart.core.up import provision
+
+    stack = resolve_stack(path, stack)
 
     result = provision(
         path,

@@ -30,6 +30,8 @@ _EXPORTS = {
     "GpuWorkstation": "workstation",
     "GpuWorkstationArgs": "workstation",
     "IdleShutdown": "idle_shutdown",
+    "ModelRegistry": "model_registry",
+    "ModelRegistryArgs": "model_registry",
     "MlWorkspace": "workspace",
     "MlWorkspaceArgs": "workspace",
     "TrainingCluster": "cluster",

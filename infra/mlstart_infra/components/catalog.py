@@ -36,6 +36,8 @@ ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
 DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
 ML_MODEL_CONTAINER = "azure-native:machinelearningservices:ModelContainer"
 ML_MODEL_VERSION = "azure-native:machinelearningservices:ModelVersion"
+#: The Azure ML registry the environments' workspaces share (models are promoted through it).
+ML_REGISTRY = "azure-native:machinelearningservices:Registry"
 CONTAINER_ENV = "azure-native:app:ManagedEnvironment"
 CONTAINER_APP = "azure-native:app:ContainerApp"
 AUTH_CONFIG = "azure-native:app:ContainerAppsAuthConfig"
@@ -65,6 +67,7 @@ NAME_INPUTS: dict[str, str] = {
     LOG_ANALYTICS: "workspaceName",
     APP_INSIGHTS: "resourceName",
     REGISTRY: "registryName",
+    ML_REGISTRY: "registryName",
     ML_WORKSPACE: "workspaceName",
     ML_COMPUTE: "computeName",
     ENDPOINT: "endpointName",

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 
+from .catalog import ML_COMPUTE
+from .naming import name_problem
+
 #: Longest idle time before nodes are released that the cost policy accepts.
 MAX_IDLE_MINUTES = 15
 
@@ -20,7 +23,8 @@ class TrainingClusterArgs:
         resource_group_name: The workspace's resource group.
         location: The Azure region.
         workspace_name: The Azure ML workspace the cluster belongs to.
-        compute_name: The cluster's name in the workspace (2-16 characters).
+        compute_name: The cluster's name in the workspace (Azure's rule for compute names:
+            3-24 letters, digits and hyphens starting with a letter; see naming.RULES).
         vm_size: The node size, e.g. ``Standard_NC4as_T4_v3``.
         max_nodes: The most nodes that run at once.
         idle_minutes: Idle time before a node is released (1-15).
@@ -44,8 +48,9 @@ class TrainingClusterArgs:
         Raises:
             ValueError: With one line that says what to change.
         """
-        if not 2 <= len(self.compute_name) <= 16:
-            raise ValueError(f"cluster name {self.compute_name!r} must be 2-16 characters")
+        problem = name_problem(ML_COMPUTE, self.compute_name)
+        if problem:
+            raise ValueError(f"cluster name: {problem}")
         if self.max_nodes < 1:
             raise ValueError("the cluster needs at least 1 node at most (max_nodes >= 1)")
         if not 1 <= self.idle_minutes <= MAX_IDLE_MINUTES:

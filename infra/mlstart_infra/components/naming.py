@@ -34,6 +34,7 @@ from .catalog import (
     FEDERATED_CREDENTIAL,
     LOG_ANALYTICS,
     ML_COMPUTE,
+    ML_REGISTRY,
     ML_WORKSPACE,
     NAT_GATEWAY,
     NIC,
@@ -112,6 +113,10 @@ _ENDPOINT_PATTERN = r"[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?"
 #: Where Microsoft states the compute name rule for clusters and for compute instances.
 COMPUTE_CLUSTER_NAME_URL = (
     "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-create-attach-compute-cluster"
+)
+#: The Azure ML registry's resource (name pattern) and how-to (what a registry is for).
+ML_REGISTRY_NAME_URL = (
+    "https://learn.microsoft.com/en-us/azure/templates/microsoft.machinelearningservices/registries"
 )
 COMPUTE_INSTANCE_NAME_URL = (
     "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-create-compute-instance#create"
@@ -225,6 +230,15 @@ _RULE_LIST = (
         NAME_RULES_URL + "#microsoftmachinelearningservices",
         "3-33 alphanumerics, hyphens, underscores; start with alphanumeric "
         "(REST API pattern ^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$); soft-deleted names stay reserved",
+    ),
+    # The Azure ML registry: the REST API's registryName pattern (api-version 2025-12-01,
+    # the version pulumi-azure-native's machinelearningservices.Registry uses), as in the ARM
+    # template reference; the name is part of azureml://registries/<name> URIs.
+    NameRule(
+        ML_REGISTRY, "Microsoft.MachineLearningServices/registries", 3, 33,
+        r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}", "global", ML_REGISTRY_NAME_URL,
+        "3-33 letters, digits, hyphens, underscores; start with a letter or digit "
+        "(REST API pattern ^[a-zA-Z0-9][a-zA-Z0-9\\-_]{2,32}$)",
     ),
     # One token for clusters and compute instances, and one rule: the stricter of those
     # published. The table says 3-24 (instance) / 3-32 (AmlCompute). The cluster how-to
@@ -439,33 +453,41 @@ PROJECT_NAME_TYPES: Mapping[str, str] = {
 }  # fmt: skip
 
 
-def project_names(project: str, stack: str, suffix: str) -> ProjectNames:
+def project_names(
+    project: str, stack: str, suffix: str, *, stack_in_names: bool = False
+) -> ProjectNames:
     """Derive every Azure name of a project's stack, each valid for its type.
 
     Names unique across Azure or a region (storage, key vault, registry, compute, endpoint)
     and names soft-delete keeps reserved (key vault, ML workspace) end with ``suffix``; the
     resource group is ``rg-<project>-<stack>``; the rest derive from the project alone.
+    The stacks of a project's other environments share its suffix: with ``stack_in_names``
+    those unique names end with the suffix and the stack (``stcreditriskabc123prod``), so
+    no two stacks of one project want the same global or regional name.
 
     Args:
         project: The project's slug (``^[a-z0-9]+(-[a-z0-9]+)*$``, any length).
         stack: The Pulumi stack name.
         suffix: 6 lower-case letters or digits (:func:`name_suffix` or :func:`new_suffix`).
+        stack_in_names: Add the stack to the unique names (every environment but the first,
+            whose names stay as they were before environments existed).
 
     Raises:
         ValueError: If ``suffix`` is not 6 lower-case letters or digits.
     """
     if re.fullmatch(r"[a-z0-9]{6}", suffix) is None:
         raise ValueError(f"name suffix {suffix!r} must be 6 lower-case letters or digits")
+    unique = f"{suffix}{_clean(stack, '')}" if stack_in_names else suffix
     vm = fit_name(VM, "vm", project)
     return ProjectNames(
         resource_group=fit_name(RESOURCE_GROUP, "rg", project, unique=_stack_part(stack)),
-        storage_account=fit_name(STORAGE, "st", project, unique=suffix),
+        storage_account=fit_name(STORAGE, "st", project, unique=unique),
         blob_container_dvc="dvc",
-        key_vault=fit_name(VAULT, "kv", project, unique=suffix),
+        key_vault=fit_name(VAULT, "kv", project, unique=unique),
         log_analytics=fit_name(LOG_ANALYTICS, "log", project),
         app_insights=fit_name(APP_INSIGHTS, "appi", project),
-        registry=fit_name(REGISTRY, "cr", project, unique=suffix),
-        workspace=fit_name(ML_WORKSPACE, "mlw", project, unique=suffix),
+        registry=fit_name(REGISTRY, "cr", project, unique=unique),
+        workspace=fit_name(ML_WORKSPACE, "mlw", project, unique=unique),
         vm=vm,
         vnet=fit_name(VNET, "vnet", project),
         subnet="workstation",
@@ -477,11 +499,11 @@ def project_names(project: str, stack: str, suffix: str) -> ProjectNames:
         bastion=fit_name(BASTION, "bas", project),
         nat_gateway=fit_name(NAT_GATEWAY, "ng", project),
         nat_public_ip=fit_name(PUBLIC_IP, "pip", "ng", project),
-        cluster=fit_name(ML_COMPUTE, "train", project, unique=suffix),
+        cluster=fit_name(ML_COMPUTE, "train", project, unique=unique),
         # Compute names are unique across the region's computes: "ci" keeps the instance's
         # name apart from the cluster's ("train...") for every project and suffix.
-        compute_instance=fit_name(ML_COMPUTE, "ci", project, unique=suffix),
-        endpoint=fit_name(ENDPOINT, "ep", project, unique=suffix),
+        compute_instance=fit_name(ML_COMPUTE, "ci", project, unique=unique),
+        endpoint=fit_name(ENDPOINT, "ep", project, unique=unique),
         container_env=fit_name(CONTAINER_ENV, "cae", project),
         container_app=fit_name(CONTAINER_APP, "ca", project),
         budget=fit_name(BUDGET, "budget", project),

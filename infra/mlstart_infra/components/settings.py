@@ -126,6 +126,12 @@ class Settings:
         ado_issuer: The issuer an Azure DevOps service connection shows, set with
             ``ado_subject`` where it is not the Azure DevOps issuer (Microsoft Entra's).
         ado_subject: The subject identifier that service connection shows.
+        stack_in_names: Whether the stack's name joins its unique Azure names (every
+            environment but the first, ``stackInNames``; see ``naming.project_names``).
+        serving_min_replicas: Replicas serving keeps running (``servingMinReplicas``; unset
+            is 0, scale to zero; production stacks set 1).
+        model_registry: The Azure ML registry this stack creates and owns
+            (``modelRegistry``: the stack of the second environment), or None.
     """
 
     project: str
@@ -167,6 +173,9 @@ class Settings:
     ado_organization_id: str | None = None
     ado_issuer: str | None = None
     ado_subject: str | None = None
+    stack_in_names: bool = False
+    serving_min_replicas: int = 0
+    model_registry: str | None = None
 
 
 #: Reads one config key (no namespace) and returns its string value, or None when unset.
@@ -233,6 +242,11 @@ def settings_from(get: Getter, *, project: str, stack: str, location: str | None
         "serving_aad_client_id": _optional(get, "servingAadClientId"),
         "endpoint_name": _optional(get, "endpointName"),
         "ci_provider": _choice(get, "ciProvider", CI_PROVIDERS),
+        # Keys that only some environments' stack configs set (see copier.yml's
+        # `environments`); unset, they keep what a single-stack project always had.
+        "stack_in_names": _flag(get, "stackInNames"),
+        "serving_min_replicas": _min_replicas(get),
+        "model_registry": _optional(get, "modelRegistry"),
     }
     if values["ci_provider"] != "none":
         values["ci_repository"] = _repository(get)
@@ -368,6 +382,20 @@ def _repository(get: Getter) -> str:
             "ciRepository must be owner/repository (GitHub) or organization/project "
             f"(Azure DevOps), e.g. contoso/credit-risk, not {value!r}"
         )
+    return value
+
+
+#: The most replicas serving may be told to keep running (Container Apps allows 0-1000:
+#: https://learn.microsoft.com/en-us/azure/container-apps/scale-app#scale-definition).
+MAX_MIN_REPLICAS = 1000
+
+
+def _min_replicas(get: Getter) -> int:
+    if not _text(get, "servingMinReplicas"):
+        return 0
+    value = _whole_number(get, "servingMinReplicas")
+    if not 0 <= value <= MAX_MIN_REPLICAS:
+        raise SettingsError(f"servingMinReplicas must be 0-{MAX_MIN_REPLICAS}, not {value}")
     return value
 
 
