@@ -449,7 +449,7 @@ def test_azure_pipeline_promotes_in_deployment_jobs_on_each_later_environment(
         assert job["environment"] == env
         (task,) = [step for step in job["strategy"]["runOnce"]["deploy"]["steps"]
                    if step.get("task") == "AzureCLI@2"]  # fmt: skip
-        assert task["inputs"]["azureSubscription"] == f"ship-check-azure-{env}"
+        assert task["inputs"]["azureSubscription"] == f"ship-check-{env}"
         script = task["inputs"]["inlineScript"]
         source = environments[index]
         own = f"_{env.upper()}"

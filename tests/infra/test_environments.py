@@ -62,6 +62,19 @@ def test_env_add_writes_the_bytes_copier_renders(
     assert [env.name for env in list_environments(project)] == ["dev", "prod"]
 
 
+def test_env_add_says_when_ci_does_not_promote_yet(
+    dev_only: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A project made with one environment has no promotion workflow: `env add` says so."""
+    promote = dev_only / ".github" / "workflows" / "promote.yml"
+    assert promote.is_file()  # made with dev,prod
+    promote.unlink()
+    with pytest.raises(SystemExit) as ended:
+        main(["env", "add", "prod", "--path", str(dev_only)])
+    assert ended.value.code == 0
+    assert "CI does not promote to 'prod' yet" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -47,6 +47,12 @@ def add(
             f"Stack '{name}' creates the Azure ML registry the environments share "
             "(protected: `mlstart down` keeps it)."
         )
+    if added.ci_promotes is False:
+        typer.secho(
+            f"CI does not promote to '{name}' yet: promotion is generated for projects made "
+            "with several environments (docs/environments.md says how to add it).",
+            fg="yellow",
+        )
     typer.echo(f"Next: mlstart plan --stack {name}   (offline: what it creates, checks, costs)")
     typer.echo(f"      mlstart up --stack {name}     (provision it, with the Pulumi CLI)")
 

@@ -71,6 +71,8 @@ class AddedEnvironment:
         config: The stack config it wrote.
         environments: Every environment now, in order.
         owns_registry: Whether the new stack creates the shared Azure ML registry.
+        ci_promotes: Whether the project's CI files already promote between environments
+            (they are rendered only for projects made with several; None: no CI).
     """
 
     name: str
@@ -78,6 +80,7 @@ class AddedEnvironment:
     config: Path
     environments: list[str]
     owns_registry: bool
+    ci_promotes: bool | None = None
 
 
 def kind_of(name: str) -> Kind:
@@ -212,7 +215,24 @@ def add_environment(
     except FileExistsError:
         raise UsageError(f"{target} exists already; remove it or pick another name") from None
     record_environments(root, updated)
-    return AddedEnvironment(name, chosen, target, updated, owns_registry=len(updated) == 2)
+    return AddedEnvironment(
+        name, chosen, target, updated, owns_registry=len(updated) == 2,
+        ci_promotes=ci_promotes(root, str(answers.get("ci_provider", "none"))),
+    )  # fmt: skip
+
+
+def ci_promotes(root: Path, ci_provider: str) -> bool | None:
+    """Whether the project's CI promotes between environments; None when it has no CI.
+
+    Promotion is rendered only for projects made with several environments: GitHub's
+    ``promote.yml``, Azure DevOps' ``registry`` stage.
+    """
+    if ci_provider == "github":
+        return (root / ".github" / "workflows" / "promote.yml").is_file()
+    if ci_provider == "azure-devops":
+        pipeline = root / "azure-pipelines.yml"
+        return pipeline.is_file() and "- stage: registry" in pipeline.read_text(encoding="utf-8")
+    return None
 
 
 def render_stack_config(
