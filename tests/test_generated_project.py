@@ -11,8 +11,7 @@ import pytest
 from mlstart.core.new import NewProjectResult
 from mlstart.core.tools import find_uv
 
-from tests.conftest import SHARES_SYNCED_PROJECT, make_synced_project, run, uv_env
-from tests.test_ship_validators import run_pre_commit
+from tests.conftest import SHARES_SYNCED_PROJECT, run, uv_env
 
 pytestmark = pytest.mark.slow
 
@@ -61,22 +60,6 @@ def check_project(result: NewProjectResult, metric: str, *, predict: bool = True
 @SHARES_SYNCED_PROJECT
 def test_default_project_end_to_end(synced_project: NewProjectResult) -> None:
     check_project(synced_project, "roc_auc")
-
-
-def test_dvc_regression_project_end_to_end(tmp_path: Path) -> None:
-    """Also the regression task end to end (every choice is taken at least once)."""
-    result = make_synced_project(
-        tmp_path, "Versioned Data", data_versioning="dvc", task="regression", ci_provider="none"
-    )
-    check_project(result, "r2", predict=False)  # `make predict` runs the shared scoring code
-    status = run(["make", "train"], result.path, env=project_env())
-    assert "Data and pipelines are up to date." in status.stdout
-    assert (result.path / "dvc.lock").is_file()
-    # Its pre-commit hooks pass too (a project without CI files, with DVC's). GitHub's run on
-    # the shared synced project (tests/test_ship_validators.py), Azure DevOps' on the pytorch
-    # project (tests/test_generated_pytorch.py).
-    run(["git", "add", "-A"], result.path)
-    run_pre_commit(result.path, tmp_path / "pre-commit")
 
 
 @SHARES_SYNCED_PROJECT

@@ -1,4 +1,8 @@
-"""End to end: a pytorch project passes its own tests on this CPU machine (slow).
+"""End to end: a pytorch regression project with DVC passes its own tests on this CPU (slow).
+
+One project takes the choices the default project does not: the pytorch workload, the
+regression task, the DVC pipeline and Azure DevOps (whose pre-commit hooks run here), so every
+choice is taken end to end at least once without a third synced project.
 
 uv.lock pins PyPI's torch, whose Linux build carries several GB of CUDA libraries (what the
 GPU workstation, the cluster and the image need). Here the project's environment is built
@@ -86,6 +90,8 @@ def pytorch_project(tmp_path_factory: pytest.TempPathFactory) -> NewProjectResul
         # Azure DevOps: this project also shows that CI's pre-commit hooks pass there.
         data={
             "workload": "pytorch",
+            "task": "regression",
+            "data_versioning": "dvc",
             "snapshot_date": SNAPSHOT_FOR_CPU_TORCH,
             "ci_provider": "azure-devops",
         },
@@ -113,10 +119,15 @@ def test_pytorch_project_passes_its_own_tests_on_the_cpu(pytorch_project: NewPro
     # Training in one process (the suite's reproducibility test) and in two (its
     # tests/test_distributed.py, two torchrun runs) gives identical files. Here `make train`
     # runs once as a user runs it, and `make train-ddp` is shown to start that same torchrun.
+    # `make train` reproduces the DVC pipeline (data -> train -> evaluate); a second run finds
+    # nothing changed.
     run(["make", "train"], project, env=env)
+    assert (project / "dvc.lock").is_file()
+    again = run(["make", "train"], project, env=env)
+    assert "Data and pipelines are up to date." in again.stdout
     record = json.loads((project / "reports" / "metrics.json").read_bytes())
     assert (record["device"], record["processes"]) == ("cpu", 1)
-    assert set(record["metrics"]) == {"accuracy", "f1", "roc_auc"}
+    assert set(record["metrics"]) == {"rmse", "mae", "r2"}
     assert record["packages"]["torch"].split("+")[0] == locked_version(project, "torch")
     assert "Trained on: cpu, 1 process(es)" in (project / "reports/model_card.md").read_text()
     planned = run(["make", "--dry-run", "train-ddp"], project, env=env).stdout

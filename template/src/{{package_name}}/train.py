@@ -25,7 +25,11 @@ from .schema import build_schema
 
 
 def train(
-    paths: Paths, *, track: bool | None = None, overrides: dict[str, Any] | None = None
+    paths: Paths,
+    *,
+    track: bool | None = None,
+    overrides: dict[str, Any] | None = None,
+    figures: bool = True,
 ) -> dict[str, Any]:
     """Run the whole training step.
 
@@ -39,6 +43,8 @@ def train(
         overrides: Parameters to use instead of params.yaml's, by dotted key
             (``{"model.C": 0.1}``); see :func:`apply_overrides`. The record's ``params``
             are the ones used.
+        figures: Draw the model card's figures (tests that do not look at them skip the
+            drawing, which costs about as much as the training).
 
     Returns:
         The training record that was written to metrics.json; when tracked, the run id
@@ -76,9 +82,10 @@ def train(
     }
     write_json(paths.schema, build_schema())
     write_json(paths.metrics, record)
-    from .plots import write_figures  # matplotlib is imported only where figures are drawn
+    if figures:
+        from .plots import write_figures  # matplotlib is imported only where figures are drawn
 
-    write_figures(model, x_test, y_test, paths.figures, int(params["seed"]))
+        write_figures(model, x_test, y_test, paths.figures, int(params["seed"]))
     drift = (
         json.loads(paths.drift_summary.read_text(encoding="utf-8"))
         if paths.drift_summary.exists()
