@@ -7,19 +7,14 @@ from typing import Annotated
 
 import typer
 
+from mlstart.commands.options import StackOption
+
 
 def doctor(
     path: Annotated[
         Path, typer.Argument(help="A project: also check its Azure roles.", file_okay=False)
     ] = Path("."),
-    stack: Annotated[
-        str | None,
-        typer.Option(
-            "--stack",
-            "-s",
-            help="Pulumi stack; default: the first environment.",
-        ),
-    ] = None,
+    stack: StackOption = None,
 ) -> None:
     """Check git, uv, Python, Pulumi, the Azure login and the roles pulumi up needs."""
     from mlstart.core.doctor import essentials_ok, run_checks

@@ -7,19 +7,13 @@ from typing import Annotated
 
 import typer
 
+from mlstart.commands.options import StackOption
 from mlstart.commands.output import echo_progress, echo_warning, no_input_means
 
 
 def down(
     path: Annotated[Path, typer.Argument(help="The project.", file_okay=False)] = Path("."),
-    stack: Annotated[
-        str | None,
-        typer.Option(
-            "--stack",
-            "-s",
-            help="Pulumi stack; default: the first environment.",
-        ),
-    ] = None,
+    stack: StackOption = None,
     include_data: Annotated[
         bool,
         typer.Option(

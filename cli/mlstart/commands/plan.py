@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mlstart.commands.options import stack_option
 from mlstart.commands.output import echo_warning
 
 if TYPE_CHECKING:
@@ -25,14 +26,7 @@ def plan(
         Path,
         typer.Argument(help="The generated project, or its infra/ folder.", file_okay=False),
     ] = Path("."),
-    stack: Annotated[
-        str | None,
-        typer.Option(
-            "--stack",
-            "-s",
-            help="Stack whose Pulumi.<stack>.yaml to use; default: the first environment.",
-        ),
-    ] = None,
+    stack: Annotated[str | None, stack_option("Stack whose Pulumi.<stack>.yaml to use")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON (same content).")
     ] = False,

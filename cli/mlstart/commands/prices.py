@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlstart.commands.help import PlainArgumentsCommand
+from mlstart.commands.options import stack_option
 from mlstart.commands.output import echo_progress, echo_warning
 
 if TYPE_CHECKING:
@@ -28,14 +29,7 @@ def refresh(
         Path,
         typer.Argument(help="The generated project, or its infra/ folder.", file_okay=False),
     ] = Path("."),
-    stack: Annotated[
-        str | None,
-        typer.Option(
-            "--stack",
-            "-s",
-            help="Stack whose Pulumi.<stack>.yaml to plan; default: the first environment.",
-        ),
-    ] = None,
+    stack: Annotated[str | None, stack_option("Stack whose Pulumi.<stack>.yaml to plan")] = None,
     currency: Annotated[
         str | None,
         typer.Option(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mlstart.commands.options import StackOption
 from mlstart.commands.output import echo_warning
 
 if TYPE_CHECKING:
@@ -17,14 +18,7 @@ if TYPE_CHECKING:
 
 def status(
     path: Annotated[Path, typer.Argument(help="The project.", file_okay=False)] = Path("."),
-    stack: Annotated[
-        str | None,
-        typer.Option(
-            "--stack",
-            "-s",
-            help="Pulumi stack; default: the first environment.",
-        ),
-    ] = None,
+    stack: StackOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on standard output.")
     ] = False,

@@ -8,19 +8,13 @@ from typing import Annotated
 
 import typer
 
+from mlstart.commands.options import stack_option
 from mlstart.commands.output import echo_progress, echo_warning
 
 
 def up(
     path: Annotated[Path, typer.Argument(help="The project.", file_okay=False)] = Path("."),
-    stack: Annotated[
-        str | None,
-        typer.Option(
-            "--stack",
-            "-s",
-            help="Pulumi stack (created if missing); default: the first environment.",
-        ),
-    ] = None,
+    stack: Annotated[str | None, stack_option("Pulumi stack (created if missing)")] = None,
 ) -> None:
     """Check the stack (CLI, config, policies), then provision it with pulumi up."""
     from mlstart.core.environments import resolve_stack
