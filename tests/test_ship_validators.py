@@ -325,6 +325,7 @@ def test_github_monitor_retrains_through_the_train_workflow_on_drift(
     assert [entry["cron"] for entry in monitor[True]["schedule"]] == [MONITOR_CRON[daily]]
     assert "workflow_dispatch" in monitor[True]
     check = monitor["jobs"]["monitor"]
+    assert check["environment"] == "dev"  # the only subject the CI identity trusts
     step = next(step for step in check["steps"] if step.get("id") == "check")
     assert f"python -m {PACKAGE} monitor --current" in step["run"]
     assert '"$code" -eq 3' in step["run"]  # the command's drift exit code
@@ -408,7 +409,7 @@ def test_github_promotes_to_each_later_environment_after_its_approval(
     jobs = workflow["jobs"]
     assert list(jobs) == environments
     first = jobs[environments[0]]
-    assert "environment" not in first
+    assert first["environment"] == environments[0]  # the subject its CI identity trusts
     share = "\n".join(step.get("run", "") for step in first["steps"])
     assert "az ml model share" in share and '--registry-name "$MODEL_REGISTRY"' in share
     serving = answers_of(project)["serving"]
