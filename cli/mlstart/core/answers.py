@@ -13,6 +13,9 @@ import yaml
 
 from mlstart.errors import InvalidAnswerError, UsageError
 
+#: The answers file copier writes in a generated project (the template's ``_answers_file``).
+ANSWERS_FILE = ".copier-answers.yml"
+
 
 def parse_data_pairs(pairs: Iterable[str]) -> dict[str, str]:
     """Turn ``KEY=VALUE`` strings into a dict (the value may contain ``=``).

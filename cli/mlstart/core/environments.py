@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from mlstart.core.answers import ANSWERS_FILE, load_answers_file
 from mlstart.errors import MlstartError, TemplateError, UsageError
 
-#: The answers file copier writes in a generated project.
-ANSWERS_FILE = ".copier-answers.yml"
 #: The stack a project without the ``environments`` answer has (copier.yml's default).
 DEFAULT_ENVIRONMENT = "dev"
 #: A name: a Pulumi stack, a CI environment and part of Azure names (copier.yml's validator).
@@ -112,19 +109,12 @@ def project_root(path: Path | str) -> Path:
 
 
 def read_answers(root: Path) -> dict[str, Any]:
-    """The project's answers (``.copier-answers.yml``).
+    """The project's answers (``.copier-answers.yml``, without copier's ``_`` keys).
 
     Raises:
-        UsageError: If the file is not a YAML mapping.
+        UsageError: If the file cannot be read or is not a YAML mapping.
     """
-    path = root / ANSWERS_FILE
-    try:
-        answers = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise UsageError(f"cannot read {path}: {' '.join(str(error).split())}") from error
-    if not isinstance(answers, dict):
-        raise UsageError(f"{path} must hold a mapping of question: answer")
-    return answers
+    return load_answers_file(root / ANSWERS_FILE)
 
 
 def environment_names(answers: dict[str, Any]) -> list[str]:
@@ -264,7 +254,7 @@ def render_stack_config(
         source = source_path.read_text(encoding="utf-8")
     except OSError as error:
         raise TemplateError(f"cannot read the stack config template {source_path}") from error
-    context = {k: v for k, v in answers.items() if not str(k).startswith("_")}
+    context = dict(answers)
     context["environments"] = ",".join(environments)
     context["stack"] = stack
     if kind is not None and kind != kind_of(stack):

@@ -23,6 +23,7 @@ import yaml
 from mlstart import __version__
 from mlstart.core.answer_types import check_answer_types
 from mlstart.core.answers import (
+    ANSWERS_FILE,
     check_known,
     load_answers_file,
     machine_defaults,
@@ -55,8 +56,6 @@ from mlstart.naming import (
     package_from_slug,
     slugify,
 )
-
-ANSWERS_FILE = ".copier-answers.yml"
 
 Progress = Callable[[str], None]
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from mlstart.core.answers import yaml_problem
+from mlstart.core.answers import ANSWERS_FILE, yaml_problem
 from mlstart.core.git import dirty_paths, git, is_repository
 from mlstart.core.migrations import upgrade_answers
 from mlstart.core.template import (
@@ -45,7 +45,6 @@ from mlstart.core.template import (
 )
 from mlstart.errors import MlstartError, TemplateError, UsageError
 
-ANSWERS_FILE = ".copier-answers.yml"
 CONFLICT_MARKER = "<<<<<<< before updating"
 
 Progress = Callable[[str], None]
